@@ -1,0 +1,44 @@
+# Facial Keypoint Detection grading harness. `make help` lists the targets.
+PYTHON        ?= python3
+VENV          ?= .venv
+PY            := $(VENV)/bin/python
+DATA_SOURCE   ?=
+SAMPLES_SOURCE?=
+SUBMISSION    ?= .
+REPORTS       ?= reports
+PYTEST_ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup data grade grade-local test test-fast bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (no-op when up to date)
+
+data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
+	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
+
+grade: grade-local  ## grade SUBMISSION (default: this workspace) and write $(REPORTS)/<name>/report.html
+
+grade-local: data  ## grade on this machine, without Docker
+	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS)
+
+test: data  ## run the whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: data  ## unit tests only (no training, no browser, no docker)
+	$(PY) -m pytest -m "not slow and not browser and not docker" $(PYTEST_ARGS)
+
+bench: data  ## benchmarks that print timings
+	$(PY) -m grader bench
+
+clean:  ## remove reports and caches (keeps .venv and data/)
+	rm -rf $(REPORTS) .pytest_cache build *.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +
