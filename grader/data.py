@@ -1,0 +1,142 @@
+"""Dataset access for the grader: the CSV tables, the canonical eval transform and cached test tensors.
+
+Everything is keyed by (split, name): upstream test names reuse training names with other pixels.
+The canonical eval transform: rescale so the short side is 250, centre-crop 224, grayscale, /255.
+``EvalFrame`` records that geometry so predictions map back to original-image pixels.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from grader.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
+
+SHORT_SIDE = 250
+CROP = 224
+CSV_OF_SPLIT = {"training": TRAIN_CSV, "test": TEST_CSV}
+
+
+@dataclass(frozen=True)
+class KeypointsTable:
+    """One split's labels: image names and keypoints in original pixels."""
+
+    split: str
+    names: list[str]
+    keypoints: np.ndarray  # (N, 68, 2) float32, pixels of each original image
+
+    def image_path(self, data_dir: Path, index: int) -> Path:
+        return Path(data_dir) / self.split / self.names[index]
+
+
+def read_table(data_dir: Path, split: str) -> KeypointsTable:
+    frame = pd.read_csv(Path(data_dir) / CSV_OF_SPLIT[split])
+    keypoints = frame.iloc[:, 1:].to_numpy(np.float32).reshape(len(frame), 68, 2)
+    return KeypointsTable(split, frame.iloc[:, 0].tolist(), keypoints)
+
+
+def read_gray(path: Path) -> np.ndarray:
+    """Any 1/3/4-channel image file -> (H, W) uint8 grayscale."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise FileNotFoundError(f"{path}: cannot be read as an image")
+    if image.ndim == 3 and image.shape[2] == 4:
+        image = image[:, :, :3]
+    if image.ndim == 3 and image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    elif image.ndim == 3:
+        image = image[:, :, 0]
+    return image
+
+
+@dataclass(frozen=True)
+class EvalFrame:
+    """Geometry from an original image to its 224x224 eval frame: eval = original * scale - offset."""
+
+    scale_x: float
+    scale_y: float
+    offset_x: float
+    offset_y: float
+
+    def to_original(self, points: np.ndarray) -> np.ndarray:
+        """Eval-frame pixels (..., 2) -> original-image pixels."""
+        scale = np.array([self.scale_x, self.scale_y])
+        offset = np.array([self.offset_x, self.offset_y])
+        return (np.asarray(points, np.float64) + offset) / scale
+
+    def to_eval(self, points: np.ndarray) -> np.ndarray:
+        scale = np.array([self.scale_x, self.scale_y])
+        offset = np.array([self.offset_x, self.offset_y])
+        return np.asarray(points, np.float64) * scale - offset
+
+
+def canonical_eval(gray: np.ndarray) -> tuple[np.ndarray, EvalFrame]:
+    """(H, W) uint8 -> ((224, 224) float32 in [0, 1], its EvalFrame)."""
+    h, w = gray.shape[:2]
+    if h > w:
+        new_h, new_w = SHORT_SIDE * h / w, SHORT_SIDE
+    else:
+        new_h, new_w = SHORT_SIDE, SHORT_SIDE * w / h
+    new_h, new_w = int(round(new_h)), int(round(new_w))
+    resized = cv2.resize(gray, (new_w, new_h), interpolation=cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR)
+    top, left = (new_h - CROP) // 2, (new_w - CROP) // 2
+    crop = resized[top : top + CROP, left : left + CROP].astype(np.float32) / 255.0
+    return crop, EvalFrame(new_w / w, new_h / h, float(left), float(top))
+
+
+def normalise(pixels: np.ndarray) -> np.ndarray:
+    """Eval-frame pixels -> the course's normalised units."""
+    return (np.asarray(pixels, np.float64) - 100.0) / 50.0
+
+
+def denormalise(values: np.ndarray) -> np.ndarray:
+    return np.asarray(values, np.float64) * 50.0 + 100.0
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A split preprocessed with the canonical eval transform."""
+
+    table: KeypointsTable
+    images: np.ndarray  # (N, 1, 224, 224) float32 in [0, 1]
+    frames: list[EvalFrame]
+
+    def true_normalised(self) -> np.ndarray:
+        """Labels in normalised units of each eval frame: (N, 68, 2)."""
+        return np.stack([normalise(f.to_eval(k)) for f, k in zip(self.frames, self.table.keypoints)])
+
+    def predictions_to_original(self, outputs: np.ndarray) -> np.ndarray:
+        """Raw network outputs (N, 136), normalised eval-frame units -> (N, 68, 2) original pixels."""
+        points = denormalise(np.asarray(outputs).reshape(len(outputs), 68, 2))
+        return np.stack([f.to_original(p) for f, p in zip(self.frames, points)])
+
+
+def cache_key(split: str) -> str:
+    return hashlib.sha256(f"{split}:{CSV_SHA256[CSV_OF_SPLIT[split]]}:{SHORT_SIDE}:{CROP}:v1".encode()).hexdigest()[:16]
+
+
+def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = None) -> EvalSet:
+    """Preprocess a split (cached as .npz under ``cache_dir``, default ``data_dir/../cache``)."""
+    data_dir = Path(data_dir)
+    table = read_table(data_dir, split)
+    cache_dir = Path(cache_dir) if cache_dir else data_dir.parent / "cache"
+    cache = cache_dir / f"eval-{split}-{cache_key(split)}.npz"
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as npz:
+            images, geometry = npz["images"], npz["frames"]
+    else:
+        crops, geometry = [], []
+        for index in range(len(table.names)):
+            crop, frame = canonical_eval(read_gray(table.image_path(data_dir, index)))
+            crops.append(crop)
+            geometry.append([frame.scale_x, frame.scale_y, frame.offset_x, frame.offset_y])
+        images, geometry = np.stack(crops)[:, None], np.array(geometry, np.float64)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, images=images, frames=geometry)
+        tmp.replace(cache)
+    return EvalSet(table, images, [EvalFrame(*row) for row in geometry])
