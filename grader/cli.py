@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m grader", description="Grade Facial Keypoint Detection submissions.")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     data = verbs.add_parser("data", help="put the dataset and sample photos under data/ and verify them")
@@ -14,8 +14,17 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--samples-source", default="", help="folder with the sample photos")
     data.add_argument("--dest", type=Path, default=Path("data"))
 
-    grade = verbs.add_parser("grade", help="grade one submission")
-    grade.add_argument("submission", type=Path)
+    grade = verbs.add_parser("grade", help="grade one submission into OUT/<name>/")
+    grade.add_argument("submission", type=Path, help="folder with student/ and notebooks/ (or the classic layout)")
+    grade.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    grade.add_argument("--name", help="report name (default: the submission folder's name)")
+    grade.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
+    grade.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
+    grade.add_argument("--seed", type=int, help="override the rubric's seed")
+    grade.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    grade.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+    grade.add_argument("--fail-under", type=float, help="exit 1 when the score is below this")
+    grade.add_argument("--quiet", action="store_true")
     return parser
 
 
@@ -26,6 +35,10 @@ def run(argv: list[str] | None = None) -> int:
 
         return fetch.main(source=args.source, samples_source=args.samples_source, dest=args.dest)
     if args.verb == "grade":
-        print("grade: not implemented yet")
-        return 3
+        from grader import grade
+
+        only = set(args.only.split(",")) if args.only else None
+        return grade.main(submission=args.submission, out=args.out, name=args.name, rubric=args.rubric,
+                          data_dir=args.data, seed=args.seed, device=args.device, only=only,
+                          fail_under=args.fail_under, quiet=args.quiet)
     raise AssertionError(args.verb)

@@ -140,3 +140,45 @@ def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = 
         np.savez(tmp, images=images, frames=geometry)
         tmp.replace(cache)
     return EvalSet(table, images, [EvalFrame(*row) for row in geometry])
+
+
+def eval_subset(data_dir: Path, split: str, indices) -> tuple[np.ndarray, np.ndarray]:
+    """Canonically preprocessed images (n, 1, 224, 224) and normalised labels (n, 68, 2) of some rows."""
+    table = read_table(data_dir, split)
+    images, labels = [], []
+    for index in indices:
+        crop, frame = canonical_eval(read_gray(table.image_path(data_dir, int(index))))
+        images.append(crop[None])
+        labels.append(normalise(frame.to_eval(table.keypoints[int(index)])))
+    return np.stack(images).astype(np.float32), np.stack(labels).astype(np.float32)
+
+
+def frame_matrix(frame: EvalFrame) -> np.ndarray:
+    """The (2, 3) affine map original pixels -> eval-frame pixels of a canonical frame."""
+    return np.array([[frame.scale_x, 0.0, -frame.offset_x], [0.0, frame.scale_y, -frame.offset_y]])
+
+
+def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """(2, 3) affine applied to (..., 2) points."""
+    points = np.asarray(points, np.float64)
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def invert_affine(matrix: np.ndarray) -> np.ndarray:
+    linear_inv = np.linalg.inv(matrix[:, :2])
+    return np.hstack([linear_inv, -(linear_inv @ matrix[:, 2])[:, None]])
+
+
+def fit_affine(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares (2, 3) affine taking source (K, 2) to target (K, 2), and its worst residual in pixels."""
+    design = np.hstack([source, np.ones((len(source), 1))])  # (K, 3)
+    solution, *_ = np.linalg.lstsq(design, target, rcond=None)  # (3, 2)
+    matrix = solution.T
+    return matrix, float(np.abs(apply_affine(matrix, source) - target).max())
+
+
+def probe_grid(height: int, width: int) -> np.ndarray:
+    """68 points spread over an image (17 x 4 grid): what the student's eval_transform sees instead of labels."""
+    xs = np.linspace(0.15 * width, 0.85 * width, 17)
+    ys = np.linspace(0.2 * height, 0.8 * height, 4)
+    return np.array([[x, y] for y in ys for x in xs], np.float32)

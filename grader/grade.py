@@ -1,0 +1,104 @@
+"""``python -m grader grade``: grade one submission into ``OUT/<name>/`` (results.json, report.html, junit.xml).
+
+The report folder is built under a temporary name and renamed into place at the end, so a
+crash never leaves a half-written report where a good one stood.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from grader import __version__
+from grader.checks import Context
+from grader.progress import GradeProgress, summary_table
+from grader.report import html, junit
+from grader.results import GradeResult, write_json
+from grader.rubric import load_rubric
+from grader.runner import run_checks
+from grader.sandbox import Limits, Sandbox, sandbox_user
+from grader.submission import SubmissionError, find_submission
+
+
+def environment(seed: int, device: str) -> dict:
+    import cv2
+    import numpy
+    import torch
+
+    return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "numpy": numpy.__version__, "opencv": cv2.__version__, "platform": platform.platform(),
+            "device": device, "seed": seed, "sandbox_user": getattr(sandbox_user(), "pw_name", None),
+            "in_container": Path("/.dockerenv").exists()}
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def publish(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with two renames (never a half-written folder at ``target``)."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
+         data_dir: Path = Path("data/facial-keypoints"), seed: int | None = None, device: str = "auto",
+         only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
+    console = Console(stderr=False, quiet=quiet)
+    try:
+        sub = find_submission(submission, name)
+    except SubmissionError as exc:
+        console.print(f"[red]grade:[/] {exc}")
+        return 2
+    data_dir = Path(data_dir).resolve()
+    if not (data_dir / "test_frames_keypoints.csv").is_file():
+        console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
+        return 2
+    rub = load_rubric(rubric, only=only)
+    seed = rub.seed if seed is None else seed
+    device = resolve_device(device)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{sub.name}.partial-", dir=out))
+    started = time.monotonic()
+    limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
+    try:
+        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device) as sandbox, \
+                GradeProgress(console, sub.name, len(rub.checks)) as progress:
+            ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance)
+            checks = run_checks(ctx, on_start=progress.start, on_done=progress.done)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # a grader failure leaves no half-written report
+        raise
+    result = GradeResult(sub.name, sum(c.score for c in checks), rub.max_score, checks, ctx.metrics,
+                         environment(seed, device), time.monotonic() - started, seed)
+    data = result.to_json()
+    data["environment"]["rubric_sha256"] = rub.digest
+    write_json(staging / "results.json", data)
+    junit.write(data, staging / "junit.xml")
+    html.write(data, staging, staging / "report.html")
+    target = out / sub.name
+    publish(staging, target)
+    console.print(summary_table(data))
+    console.print(f"Report: {target / 'report.html'}")
+    if fail_under is not None and data["score"] < fail_under:
+        console.print(f"[red]score {data['score']:.1f} is under --fail-under {fail_under}[/]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(submission=Path(sys.argv[1])))

@@ -1,0 +1,71 @@
+"""The rubric TOML -> one frozen config object; check outcomes -> points."""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+DEFAULT_RUBRIC = Path(__file__).with_name("rubric.toml")
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """One check's entry in the rubric."""
+
+    id: str
+    points: float
+    params: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def __getitem__(self, key: str):
+        return self.params[key]
+
+    def get(self, key: str, default=None):
+        return self.params.get(key, default)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """Which checks run, in order, with their points and thresholds."""
+
+    path: Path
+    seed: int
+    memory_mb: int
+    probe_timeout_s: float
+    threads: int
+    checks: tuple[CheckConfig, ...]
+    digest: str  # sha256 of the rubric file: part of the resume key of a batch
+
+    def check(self, check_id: str) -> CheckConfig | None:
+        return next((c for c in self.checks if c.id == check_id), None)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+def load_rubric(path: Path | None = None, *, only: set[str] | None = None) -> Rubric:
+    """Read a rubric; ``only`` keeps a subset of checks (e.g. for quick runs)."""
+    path = Path(path or DEFAULT_RUBRIC)
+    raw = path.read_bytes()
+    data = tomllib.loads(raw.decode())
+    sandbox = data.get("sandbox", {})
+    checks = []
+    for check_id, entry in data.get("checks", {}).items():
+        entry = dict(entry)
+        if not entry.pop("enabled", True) or (only is not None and check_id not in only):
+            continue
+        checks.append(CheckConfig(check_id, float(entry.pop("points", 0)), MappingProxyType(entry)))
+    return Rubric(path, int(data.get("seed", 0)), int(sandbox.get("memory_mb", 6144)),
+                  float(sandbox.get("probe_timeout_s", 120)), int(sandbox.get("threads", 2)), tuple(checks),
+                  hashlib.sha256(raw).hexdigest())
+
+
+def linear_fraction(value: float, zero_at: float, full_at: float) -> float:
+    """1 at or below ``full_at``, 0 at or above ``zero_at``, linear between (lower is better)."""
+    if value <= full_at:
+        return 1.0
+    if value >= zero_at:
+        return 0.0
+    return (zero_at - value) / (zero_at - full_at)

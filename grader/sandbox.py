@@ -1,0 +1,286 @@
+"""Run student code in a child process: the only place that spawns it.
+
+The child is ``worker.py`` (standalone, copied into a fresh working directory), which imports
+the student's code once and serves probes in turn. Requests go in as JSON lines on stdin,
+answers come back as JSON lines on a private pipe, so nothing the student prints can
+forge an answer; the student's stdout/stderr go to a log file. Arrays cross as ``.npy`` files
+in the working directory and are loaded with ``allow_pickle=False``.
+
+Limits: wall timeout per probe (the process group is killed), rlimits on memory (RLIMIT_DATA),
+CPU seconds, file size, core dumps and (as another user) processes; a scrubbed environment;
+a fresh network namespace where the kernel allows it; optionally another user
+(``FKP_SANDBOX_USER``, used in the container). A failure is returned, never raised.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pwd
+import resource
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+WORKER_SOURCE = Path(__file__).with_name("worker.py")
+CLONE_NEWNET = 0x40000000
+LOG_TAIL_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one child process."""
+
+    memory_mb: int = 6144  # RLIMIT_DATA: heap and private mappings (torch's libraries map far more address space)
+    cpu_seconds: int = 3600
+    file_size_mb: int = 512
+    processes: int = 256  # applied only when the child runs as another user (RLIMIT_NPROC is per user)
+    threads: int = 2  # torch/OpenMP threads in the child
+
+
+@dataclass
+class ProbeResult:
+    """What one probe returned: ``status`` is ok, error (student code raised), timeout or crash."""
+
+    status: str
+    value: dict = field(default_factory=dict)
+    error: dict = field(default_factory=dict)  # {type, message, traceback, file, line}
+    log_tail: str = ""
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _try_unshare_network() -> bool:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(CLONE_NEWNET) == 0
+    except OSError:
+        return False
+
+
+def _child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network: bool) -> None:
+    """Runs in the forked child before exec: new session, network namespace, rlimits, drop privileges."""
+    os.setsid()
+    if isolate_network:
+        _try_unshare_network()
+    mb = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb, limits.memory_mb * mb))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if user is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        os.setgroups([])
+        os.setgid(user.pw_gid)
+        os.setuid(user.pw_uid)
+
+
+def sandbox_user() -> pwd.struct_passwd | None:
+    """The unprivileged user named by FKP_SANDBOX_USER, when the grader runs as root."""
+    name = os.environ.get("FKP_SANDBOX_USER", "")
+    if not name or os.geteuid() != 0:
+        return None
+    return pwd.getpwnam(name)
+
+
+class Sandbox:
+    """One worker process for one submission; restarted automatically after a crash or timeout."""
+
+    def __init__(self, student_dir: Path, *, limits: Limits = Limits(), seed: int = 0, device: str = "cpu",
+                 extra_files: dict[str, Path] | None = None, isolate_network: bool = True):
+        self.student_src = Path(student_dir)
+        self.limits, self.seed, self.device = limits, seed, device
+        self.isolate_network = isolate_network
+        self.user = sandbox_user()
+        self.root = Path(tempfile.mkdtemp(prefix="fkp-sandbox-"))
+        self.extra_files = extra_files or {}
+        self.proc: subprocess.Popen | None = None
+        self.answers = None
+        self.log_path = self.root / "student.log"
+        self.log_offset = 0
+        self.next_id = 0
+        self._prepare()
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _prepare(self) -> None:
+        """Copy the worker and the student's files into the working directory (the child's only copy)."""
+        shutil.copy2(WORKER_SOURCE, self.root / "worker.py")
+        shutil.copytree(self.student_src, self.root / "student", symlinks=False,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+        (self.root / "io").mkdir()
+        (self.root / "tmp").mkdir()
+        if self.user is not None:
+            for path in [self.root, *self.root.rglob("*")]:
+                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+
+    @property
+    def io_dir(self) -> Path:
+        """Where arrays for the child are written (readable by it) and its outputs are read from."""
+        return self.root / "io"
+
+    def environment(self) -> dict[str, str]:
+        threads = str(self.limits.threads)
+        return {
+            "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.root), "TMPDIR": str(self.root / "tmp"), "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": str(self.seed), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
+            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.root / "tmp"), "FKP_SEED": str(self.seed), "FKP_DEVICE": self.device,
+        }
+
+    def start(self) -> None:
+        read_answers, write_answers = os.pipe()
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", "worker.py", "--answers-fd", str(write_answers)],
+            cwd=self.root, env=self.environment(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+            pass_fds=(write_answers,),
+            preexec_fn=lambda: _child_setup(self.limits, self.user, self.isolate_network),
+        )
+        log.close()
+        os.close(write_answers)
+        self.answers = os.fdopen(read_answers, "rb", buffering=0)
+        self._buffer = b""
+
+    # -- probes ---------------------------------------------------------------------------------
+    def call(self, probe: str, args: dict | None = None, *, timeout: float, on_progress=None) -> ProbeResult:
+        """Run one probe; ``on_progress(done, total)`` sees progress events. Never raises for student faults."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.close_process()
+            self.start()
+        self.next_id += 1
+        request = {"id": self.next_id, "probe": probe, "args": args or {}}
+        started = time.monotonic()
+        try:
+            self.proc.stdin.write((json.dumps(request) + "\n").encode())
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            return self._crashed(started)
+        deadline = started + timeout
+        while True:
+            line = self._read_line(deadline)
+            if line is None:
+                if self.proc.poll() is not None:
+                    return self._crashed(started)
+                self.close_process()
+                return ProbeResult("timeout", error={"type": "Timeout", "message": f"no answer within {timeout:.0f} s"},
+                                   log_tail=self.log_tail(), duration_s=time.monotonic() - started)
+            message = self._parse(line)
+            if message is None or message.get("id") != self.next_id:
+                continue
+            if "progress" in message and on_progress:
+                done, total = message["progress"]
+                on_progress(int(done), int(total))
+                continue
+            if "status" in message:
+                return ProbeResult(str(message["status"]), value=message.get("value") or {},
+                                   error=message.get("error") or {}, log_tail=self.log_tail(),
+                                   duration_s=time.monotonic() - started)
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.answers], [], [], min(remaining, 1.0))
+            if not ready:
+                if self.proc.poll() is not None:
+                    return None
+                continue
+            chunk = self.answers.read(65536)
+            if not chunk:  # the child closed its end: it is gone
+                self.proc.wait(timeout=5)
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    @staticmethod
+    def _parse(line: bytes) -> dict | None:
+        try:
+            message = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+        return message if isinstance(message, dict) else None
+
+    def _crashed(self, started: float) -> ProbeResult:
+        code = self.proc.wait(timeout=10) if self.proc else None
+        if code is not None and code < 0:
+            how = f"killed by signal {signal.Signals(-code).name}"
+            if -code == signal.SIGKILL:
+                how += " (out of memory or a resource limit)"
+            elif -code == signal.SIGXCPU:
+                how += " (CPU time limit)"
+        else:
+            how = f"exited with status {code}"
+        tail = self.log_tail()
+        if "MemoryError" in tail or "Cannot allocate memory" in tail:
+            how += f"; it ran out of memory (limit {self.limits.memory_mb} MB)"
+        self.close_process()
+        return ProbeResult("crash", error={"type": "Crash", "message": f"the student's process {how}"},
+                           log_tail=tail, duration_s=time.monotonic() - started)
+
+    def log_tail(self) -> str:
+        """What the student's code printed since the last probe (trimmed)."""
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(self.log_offset)
+                text = handle.read().decode("utf-8", "replace")
+                self.log_offset = handle.tell()
+        except OSError:
+            return ""
+        return text if len(text) <= LOG_TAIL_CHARS else "...\n" + text[-LOG_TAIL_CHARS:]
+
+    # -- arrays ---------------------------------------------------------------------------------
+    def put_array(self, name: str, array: np.ndarray) -> str:
+        """Write an array for the child; returns the path relative to the working directory."""
+        path = self.io_dir / f"{name}.npy"
+        np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+        if self.user is not None:
+            os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        return f"io/{name}.npy"
+
+    def get_array(self, relative: str, *, max_bytes: int = 2 << 30) -> np.ndarray:
+        """Load an array the child wrote (never unpickled); raises ValueError on anything odd."""
+        path = (self.root / relative).resolve()
+        if self.io_dir.resolve() not in path.parents or not path.is_file() or path.is_symlink():
+            raise ValueError(f"{relative}: not a file in the sandbox's io folder")
+        if path.stat().st_size > max_bytes:
+            raise ValueError(f"{relative}: {path.stat().st_size} bytes, more than {max_bytes}")
+        return np.load(path, allow_pickle=False)
+
+    # -- end ------------------------------------------------------------------------------------
+    def close_process(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc is not None and self.proc.stdin:
+            self.proc.stdin.close()
+        if self.answers is not None:
+            self.answers.close()
+            self.answers = None
+        self.proc = None
+
+    def close(self) -> None:
+        self.close_process()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
