@@ -100,3 +100,41 @@ def test_report_shows_the_score_and_every_check_in_chromium(graded):
         assert f'id="{check["id"]}"' in page and check["name"] in page
     assert page.count("data:image/png;base64,") >= 4  # loss curve, faces, groups, Haar pictures
     browser.screenshot(folder / "report.html", "report_small_trained.png")
+
+
+EVAL_CHECKS = {"model.import", "model.construct", "model.output_shape", "weights.load", "evaluation.test_set"}
+
+
+def with_eval_transform(tmp_path, source: str):
+    target = tmp_path / "with_eval_transform"
+    import shutil
+
+    shutil.copytree(SUBMISSION, target, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(target / "student" / "transforms.py", "a") as handle:
+        handle.write(source)
+    return target
+
+
+def test_students_eval_transform_is_used_and_mapped_back(graded, tmp_path):
+    canonical, _ = graded
+    submission = with_eval_transform(tmp_path, "\nfrom data_load import CenterCrop\n"
+                                     "eval_transform = transforms.Compose([Rescale(250), CenterCrop(224), Normalize(), "
+                                     "ToTensor()])\n")
+    results = grade_folder(submission, tmp_path / "reports", only=EVAL_CHECKS)
+    evaluation = next(c for c in results["checks"] if c["id"] == "evaluation.test_set")
+    assert evaluation["details"]["preprocessing"] == "the submission's eval_transform"
+    # same geometry as the canonical transform, other resampling: the NME moves by a hair, not by points
+    assert results["metrics"]["nme"] == pytest.approx(canonical["metrics"]["nme"], abs=0.005)
+
+
+def test_non_geometric_eval_transform_is_refused_with_a_reason(tmp_path):
+    submission = with_eval_transform(tmp_path, "\nimport numpy as np\n"
+                                     "_base = transforms.Compose([Rescale((224, 224)), Normalize(), ToTensor()])\n"
+                                     "def eval_transform(sample):\n"
+                                     "    out = _base(sample)\n"
+                                     "    out['keypoints'] = out['keypoints'] ** 2\n"
+                                     "    return out\n")
+    results = grade_folder(submission, tmp_path / "reports", only=EVAL_CHECKS)
+    evaluation = next(c for c in results["checks"] if c["id"] == "evaluation.test_set")
+    assert evaluation["status"] == "failed"
+    assert "not a resize/crop/flip" in evaluation["message"]
