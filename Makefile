@@ -5,6 +5,7 @@ PY            := $(VENV)/bin/python
 DATA_SOURCE   ?=
 SAMPLES_SOURCE?=
 SUBMISSION    ?= .
+NAME          ?= $(if $(filter .,$(SUBMISSION)),student,$(notdir $(abspath $(SUBMISSION))))
 REPORTS       ?= reports
 PYTEST_ARGS   ?=
 
@@ -28,7 +29,7 @@ data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archi
 grade: grade-local  ## grade SUBMISSION (default: this workspace) and write $(REPORTS)/<name>/report.html
 
 grade-local: data  ## grade on this machine, without Docker
-	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS)
+	$(PY) -m grader grade $(SUBMISSION) --name $(NAME) --out $(REPORTS)
 
 browser:  ## Debian's headless chromium for the HTML tests (installed when missing; needs root)
 	@command -v chromium >/dev/null 2>&1 || { \
