@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from grader.results import GradeResult, write_json
 from grader.rubric import load_rubric
 from grader.runner import run_checks
 from grader.sandbox import Limits, Sandbox, sandbox_user
-from grader.submission import SubmissionError, find_submission
+from grader.submission import STARTER_FILES, SubmissionError, find_submission
 
 
 def environment(seed: int, device: str) -> dict:
@@ -76,7 +75,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     started = time.monotonic()
     limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
     try:
-        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device) as sandbox, \
+        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES) as sandbox, \
                 GradeProgress(console, sub.name, len(rub.checks)) as progress:
             ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance)
             checks = run_checks(ctx, on_start=progress.start, on_done=progress.done)
@@ -98,7 +97,3 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
         console.print(f"[red]score {data['score']:.1f} is under --fail-under {fail_under}[/]")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(submission=Path(sys.argv[1])))
