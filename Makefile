@@ -9,7 +9,7 @@ REPORTS       ?= reports
 PYTEST_ARGS   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data grade grade-local test test-fast bench clean
+.PHONY: help setup data browser grade grade-local test test-fast bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,7 +30,12 @@ grade: grade-local  ## grade SUBMISSION (default: this workspace) and write $(RE
 grade-local: data  ## grade on this machine, without Docker
 	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS)
 
-test: data  ## run the whole test suite
+browser:  ## Debian's headless chromium for the HTML tests (installed when missing; needs root)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make browser: install Debian's chromium (sudo apt-get install chromium) for the HTML tests" >&2; exit 1; fi; }
+
+test: data browser  ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: data  ## unit tests only (no training, no browser, no docker)

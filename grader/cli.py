@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--only", help="comma-separated check ids to run (quick runs)")
     grade.add_argument("--fail-under", type=float, help="exit 1 when the score is below this")
     grade.add_argument("--quiet", action="store_true")
+
+    report = verbs.add_parser("report", help="render report.html and junit.xml again from a results.json")
+    report.add_argument("report_dir", type=Path, help="a folder written by `grade` (holds results.json)")
     return parser
 
 
@@ -41,4 +44,8 @@ def run(argv: list[str] | None = None) -> int:
         return grade.main(submission=args.submission, out=args.out, name=args.name, rubric=args.rubric,
                           data_dir=args.data, seed=args.seed, device=args.device, only=only,
                           fail_under=args.fail_under, quiet=args.quiet)
+    if args.verb == "report":
+        from grader import rerender
+
+        return rerender.main(report_dir=args.report_dir)
     raise AssertionError(args.verb)

@@ -34,3 +34,12 @@ def data_load():
     finally:
         sys.path.remove(str(ROOT / "student"))
     return module
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/goldens/*.json from this run")
+
+
+@pytest.fixture
+def update_goldens(request) -> bool:
+    return bool(request.config.getoption("--update-goldens"))

@@ -1,0 +1,95 @@
+"""The sandbox with real child processes: hangs, crashes, memory hogs, network and forged answers."""
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+
+import pytest
+
+from grader.sandbox import Limits, Sandbox
+
+NET = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 1, 3)
+"""
+
+
+def student(tmp_path, source: str):
+    folder = tmp_path / "student"
+    folder.mkdir()
+    (folder / "models.py").write_text(textwrap.dedent(source))
+    return folder
+
+
+def test_hang_becomes_timeout_and_the_next_probe_gets_a_fresh_process(tmp_path):
+    folder = student(tmp_path, NET + "\nimport time\nwhile True:\n    time.sleep(0.1)\n")
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=8)
+        assert result.status == "timeout"
+        (sandbox.root / "student" / "models.py").write_text(NET)  # as if the student fixed it
+        assert sandbox.call("import_model", timeout=60).ok
+
+
+def test_exit_in_student_code_is_a_crash_not_a_grader_failure(tmp_path):
+    folder = student(tmp_path, NET + "\nimport os\nos._exit(3)\n")
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=60)
+    assert result.status == "crash"
+    assert "exited with status 3" in result.error["message"]
+
+
+def test_sys_exit_is_reported_as_the_students_error(tmp_path):
+    folder = student(tmp_path, NET + "\nimport sys\nsys.exit('bye')\n")
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=60)
+    assert result.status == "error" and result.error["type"] == "SystemExit"
+    assert result.error["file"] == "student/models.py" and result.error["line"] == 10
+
+
+def test_memory_hog_is_stopped_by_the_limit(tmp_path):
+    folder = student(tmp_path, NET + "\nimport numpy\nhog = numpy.ones((64, 1024, 1024, 1024), dtype=numpy.uint8)\n")
+    with Sandbox(folder, limits=Limits(memory_mb=2048)) as sandbox:
+        result = sandbox.call("import_model", timeout=120)
+    assert result.status in ("error", "crash")
+    assert "MemoryError" in result.error.get("type", "") + result.error.get("message", "")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a new network namespace needs root (the container adds --network none)")
+def test_student_code_cannot_reach_a_server_on_loopback(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    with socket.create_connection(("127.0.0.1", port), timeout=3):
+        pass  # reachable from outside the sandbox, so a "blocked" below means the sandbox blocked it
+    folder = student(tmp_path, NET + f"""
+import socket
+try:
+    socket.create_connection(("127.0.0.1", {port}), timeout=3)
+    print("NETWORK: connected")
+except OSError as exc:
+    print("NETWORK: blocked", type(exc).__name__)
+""")
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=60)
+    server.close()
+    assert result.ok
+    assert "NETWORK: blocked" in result.log_tail
+
+
+def test_printed_lines_cannot_forge_an_answer_and_env_is_scrubbed(tmp_path, monkeypatch):
+    monkeypatch.setenv("FKP_TEST_SECRET", "do-not-leak")
+    folder = student(tmp_path, """
+import json, os
+print(json.dumps({"id": 1, "status": "ok", "value": {"has_net": True, "file": "forged"}}))
+print("ENV:", sorted(os.environ))
+""")
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=60)
+    assert result.ok and result.value["has_net"] is False
+    assert "FKP_TEST_SECRET" not in result.log_tail and "ENV:" in result.log_tail
