@@ -88,6 +88,11 @@ def images(cell: nbformat.NotebookNode | None) -> int:
                and any(kind in o["data"] for kind in ("image/png", "image/jpeg", "image/svg+xml")))
 
 
+def displayed(cell: nbformat.NotebookNode | None) -> bool:
+    """The cell showed a picture and finished without an error (a half-drawn figure does not count)."""
+    return images(cell) > 0 and not any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+
+
 def stdout(cell: nbformat.NotebookNode | None) -> str:
     if cell is None:
         return ""

@@ -282,7 +282,8 @@ def describe(run: NotebookRun, result) -> str:
         count = run.failing_cell["execution_count"]
         where = f"{label}{f', In [{count}] in the executed notebook' if count else ''}"
     if run.status == "ok":
-        return f"Notebook {run.number} ran top to bottom ({sum(run.cell_seconds.values()):.0f} s of cells)."
+        cells = sum(1 for c in run.executed.cells if c.get("cell_type") == "code") - 1  # minus the injected one
+        return f"Notebook {run.number} ran top to bottom ({cells} code cells)."
     if run.status == "error":
         cell = run.failing_cell
         return f"Notebook {run.number} stopped at {where}: {cell.get('ename')}: {cell.get('evalue')}"

@@ -2,7 +2,8 @@
 
 Points come from static inspection of the student's source confirmed by the run: its outputs and
 the probe's facts about ``net``, ``criterion``, ``optimizer`` and ``faces``. Neither alone gives
-full marks: a call found in the source but never run earns half of its share.
+full marks: a call found in the source but never run earns ``UNCONFIRMED`` of its share (none by
+default: the starter's own code would otherwise score).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from grader.checks.base import Context, Outcome, check, failed, passed
 from grader.notebooks import NotebookRun, cell_label, execution
 
 REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
-UNCONFIRMED = 0.5  # share of an item's points when the source has it but the run does not confirm it
+UNCONFIRMED = 0.0  # share of an item's points when the source has it but the run does not confirm it
 RUN_STATUS = {"error": "error", "timeout": "timeout", "dead_kernel": "error", "crashed": "error",
               "kernel_start_failed": "error", "missing": "failed", "invalid": "failed"}
 HINTS = {
@@ -123,7 +124,7 @@ def training_ran(ctx: Context, cfg) -> Outcome:
     for c in cells:
         executed = run.executed_cell(c.index)
         values += ev.loss_values(ev.stdout(executed))
-        if "loss" in c.source.lower() and c.calls_ending("plot") and ev.images(executed):
+        if "loss" in c.source.lower() and c.calls_ending("plot") and ev.displayed(executed):
             plotted.append(c.index)
     saves = any(call == "torch.save" and "state_dict" in c.source for c in cells for call in c.calls())
     written = run.weights_written
@@ -156,8 +157,8 @@ def feature_visualization(ctx: Context, cfg) -> Outcome:
     applies = [c for c in cells if c.calls_ending("filter2D")]
 
     def pictured(candidates) -> list[int]:
-        return [c.index for c in candidates if ev.images(run.executed_cell(c.index))
-                or ev.images(run.executed_cell(c.index + 1))]
+        return [c.index for c in candidates if ev.displayed(run.executed_cell(c.index))
+                or ev.displayed(run.executed_cell(c.index + 1))]
 
     shown, applied = pictured(shows), pictured(applies)
     details = {"filter_cells": [c.index + 1 for c in shows], "filter2d_cells": [c.index + 1 for c in applies]}
@@ -220,7 +221,7 @@ def keypoints_displayed(ctx: Context, cfg) -> Outcome:
     weights_ok = bool(weights_file) and ev.weights_entry(run.probe, weights_file)["equal"]
     first = detects[0].index if detects else len(run.source.cells)
     shows = [c for c in cells if c.index > first and c.calls_ending("scatter", "plot", "circle")]
-    shown = [c.index for c in shows if ev.images(run.executed_cell(c.index))]
+    shown = [c.index for c in shows if ev.displayed(run.executed_cell(c.index))]
     details = {"faces_found": count, "min_faces": min_faces, "weights_path": weights_file, "weights_match": weights_ok,
                "display_cells": [i + 1 for i in shown]}
     items = {
