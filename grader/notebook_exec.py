@@ -5,7 +5,8 @@ folder and started through ``sandbox.run_command``, so it and its kernel live un
 limits, user and empty network namespace. The kernel talks to it over Unix sockets (ZMQ ``ipc``),
 since loopback TCP is down in a fresh network namespace.
 
-It writes, in ``--run-dir``: ``executed.ipynb`` (after every cell, so a killed run still leaves
+Before the student's first cell it runs the grader's hidden ``setup.py`` (counters the probe reads),
+after the last one ``probe.py``; neither stays in the notebook. It writes, in ``--run-dir``: ``executed.ipynb`` (after every cell, so a killed run still leaves
 what it produced), ``progress.json`` (the cell being run) and ``status.json`` at the end. The
 grader treats all three as untrusted: the student's kernel could have rewritten them.
 """
@@ -22,7 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-PROBE_TIMEOUT_S = 60
+HIDDEN_CELL_TIMEOUT_S = 60
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
@@ -53,13 +54,19 @@ class Run:
         self.args = args
         self.run_dir = Path(args.run_dir).resolve()
         self.nb = nbformat.read(str(self.run_dir / "input.ipynb"), as_version=4)
-        probe_file = self.run_dir / "probe.py"
-        self.probe_source = probe_file.read_text() if probe_file.is_file() else ""
-        probe_file.unlink(missing_ok=True)  # gone before any student code runs
+        self.setup_source = self.take("setup.py")
+        self.probe_source = self.take("probe.py")
         self.deadline = time.monotonic() + args.total_timeout
         self.current: int | None = None
         self.status: dict = {"status": "ok", "cell_index": None, "cell_seconds": {}}
         self.started_at = time.monotonic()
+
+    def take(self, name: str) -> str:
+        """Read one of the grader's snippets and delete it before any student code runs."""
+        path = self.run_dir / name
+        text = path.read_text() if path.is_file() else ""
+        path.unlink(missing_ok=True)
+        return text
 
     def cell_timeout(self, cell) -> int:
         remaining = self.deadline - time.monotonic()
@@ -88,9 +95,11 @@ class Run:
         client = self.client()
         try:
             with client.setup_kernel(cleanup_kc=True):
+                if self.setup_source:
+                    self.run_hidden(client, self.setup_source, "setup")
                 kernel_alive = self.execute_cells(client)
                 if kernel_alive and self.probe_source:
-                    self.run_probe(client)
+                    self.status["probe_stdout"] = self.run_hidden(client, self.probe_source, "probe")[-200_000:]
         except DeadKernelError:
             self.fail("dead_kernel", self.current)
         except RuntimeError as exc:  # the kernel never came up
@@ -116,21 +125,24 @@ class Run:
                 return True
         return True
 
-    def run_probe(self, client: NotebookClient) -> None:
-        """The grader's probe cell: run after the student's cells, then removed from the notebook."""
-        probe = nbformat.v4.new_code_cell(self.probe_source)
-        self.nb.cells.append(probe)
-        client.timeout_func = None
-        client.timeout = PROBE_TIMEOUT_S
-        client.on_cell_start = client.on_cell_executed = None
+    def run_hidden(self, client: NotebookClient, source: str, name: str) -> str:
+        """Run one of the grader's cells (setup before the student's, probe after) without keeping it
+        in the notebook; returns what it printed."""
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells.append(cell)
+        hooks = client.timeout_func, client.on_cell_start, client.on_cell_executed
+        executed_before = client.code_cells_executed  # the student's In [n] numbering stays as in Jupyter
+        client.timeout_func, client.on_cell_start, client.on_cell_executed = (lambda c: HIDDEN_CELL_TIMEOUT_S,
+                                                                              None, None)
         try:
-            client.execute_cell(probe, len(self.nb.cells) - 1)
+            client.execute_cell(cell, len(self.nb.cells) - 1, store_history=False)
         except (CellExecutionError, CellTimeoutError) as exc:
-            self.status["probe_error"] = type(exc).__name__
+            self.status[f"{name}_error"] = type(exc).__name__
         finally:
             self.nb.cells.pop()
-        self.status["probe_stdout"] = "".join(o.get("text", "") for o in probe.get("outputs", [])
-                                              if o.get("output_type") == "stream")[-200_000:]
+            client.timeout_func, client.on_cell_start, client.on_cell_executed = hooks
+            client.code_cells_executed = executed_before
+        return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
 
     def fail(self, status: str, index: int | None, **info) -> None:
         self.status.update(status=status, cell_index=index, **info)
@@ -138,7 +150,8 @@ class Run:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run-dir", required=True, help="holds input.ipynb and probe.py; receives the results")
+    parser.add_argument("--run-dir", required=True, help="holds input.ipynb, setup.py and probe.py; receives the "
+                                                         "results")
     parser.add_argument("--cwd", required=True, help="the kernel's working directory (the notebook's folder)")
     parser.add_argument("--cell-timeout", type=float, required=True)
     parser.add_argument("--total-timeout", type=float, required=True)

@@ -27,6 +27,9 @@ def _fkp_probe(namespace, weight_files):
             optimised = {id(p) for group in optimizer.param_groups for p in group["params"]}
             entry["covers_net"] = len(net_ids & optimised) / len(net_ids) if net_ids else 0.0
         facts["optimizer"] = entry
+    steps = namespace.get("_fkp_optimizer_steps")
+    if isinstance(steps, dict) and isinstance(steps.get("count"), int):
+        facts["optimizer_steps"] = steps["count"]
     faces = namespace.get("faces")
     if faces is not None:
         try:

@@ -30,6 +30,7 @@ from grader.submission import Submission
 
 EXECUTOR = Path(__file__).with_name("notebook_exec.py")
 PROBE = Path(__file__).with_name("notebook_probe.py")
+SETUP = Path(__file__).with_name("notebook_setup.py")
 MAX_NOTEBOOK_BYTES = 64 << 20
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 COPY_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", ".git", "data", "reports")
@@ -90,11 +91,16 @@ def execution(ctx, number: int) -> NotebookRun:
     return ctx.state[key]
 
 
+def first_line(cell: nbformat.NotebookNode) -> str:
+    """A cell's first non-blank line, shortened: how a person finds the cell on screen."""
+    lines = [line for line in str(cell.get("source", "")).splitlines() if line.strip()]
+    first = lines[0].strip() if lines else ""
+    return first if len(first) <= 70 else first[:67] + "..."
+
+
 def cell_label(nb: nbformat.NotebookNode, index: int) -> str:
     """How a message names cell ``index`` (0-based) of the student's notebook."""
-    lines = [line for line in nb.cells[index].get("source", "").splitlines() if line.strip()]
-    first = lines[0].strip() if lines else ""
-    first = first if len(first) <= 70 else first[:67] + "..."
+    first = first_line(nb.cells[index])
     return f"cell {index + 1} (`{first}`)" if first else f"cell {index + 1}"
 
 
@@ -169,6 +175,7 @@ def execute_in_sandbox(sub, number, conf, source, root: Path, ctx) -> NotebookRu
         weight_files.append(values["weights_path"])
     (run_dir / "probe.py").write_text(PROBE.read_text().replace("__NONCE__", nonce)
                                       .replace("__WEIGHT_FILES__", repr(weight_files)))
+    shutil.copy2(SETUP, run_dir / "setup.py")
     before = {p: p.stat().st_mtime_ns for p in root.rglob("saved_models/*") if p.is_file()}
     token = secrets.token_hex(8)
     cell_timeout, total = float(conf["cell_timeout_s"]), float(conf["timeout_s"])
@@ -182,10 +189,11 @@ def execute_in_sandbox(sub, number, conf, source, root: Path, ctx) -> NotebookRu
     started = time.monotonic()
     result = sandbox.run_command(argv, cwd=root, timeout=total + 90, limits=limits, env=env)
     kill_leftovers(token)
-    run = collect(number, source, injected, values, run_dir, result, nonce)
+    run = collect(number, source, nb, injected, values, run_dir, result, nonce)
     run.duration_s = round(time.monotonic() - started, 2)
     run.weights_written = [os.path.relpath(p, notebooks) for p in sorted(root.rglob("saved_models/*"))
-                           if p.is_file() and before.get(p) != p.stat().st_mtime_ns and is_torch_zip(p)]
+                           if p.is_file() and not p.is_symlink() and before.get(p) != p.stat().st_mtime_ns
+                           and is_torch_zip(p)]
     notebook_html.write_artifacts(ctx, run)
     return run
 
@@ -243,9 +251,8 @@ def trim_traceback(lines) -> str:
     return clean_text("\n".join(kept), 8000)
 
 
-def collect(number, source, injected, values, run_dir: Path, result, nonce: str) -> NotebookRun:
-    """Turn what the sandbox left into a validated NotebookRun."""
-    input_nb = nbformat.read(str(run_dir / "input.ipynb"), as_version=4)
+def collect(number, source, input_nb, injected, values, run_dir: Path, result, nonce: str) -> NotebookRun:
+    """Turn what the sandbox left into a validated NotebookRun (``input_nb``: what the grader sent in)."""
     executed = read_executed(run_dir / "executed.ipynb", input_nb)
     status = read_json(run_dir / "status.json")
     state = status.get("status") if status.get("status") in STATUSES else None
@@ -267,7 +274,7 @@ def collect(number, source, injected, values, run_dir: Path, result, nonce: str)
         run.failing_cell = {
             "index": student_index, "cell": student_index + 1, "injected": index == injected,
             "execution_count": cell.get("execution_count") if isinstance(cell.get("execution_count"), int) else None,
-            "first_line": cell_label(executed, index), "ename": clean_text(status.get("ename"), 200),
+            "first_line": first_line(cell), "ename": clean_text(status.get("ename"), 200),
             "evalue": clean_text(status.get("evalue"), 2000), "traceback": trim_traceback(status.get("traceback")),
             "limit": status.get("limit") if status.get("limit") in ("cell", "total") else None}
     run.message = describe(run, result)

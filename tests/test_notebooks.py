@@ -118,6 +118,8 @@ def test_reference_notebooks_pass_every_notebook_check(tmp_path, dataset_dir):
     results = grade_folder(submission(tmp_path, REFERENCE, "reference_notebooks"), tmp_path / "reports",
                            only=NOTEBOOK_CHECKS)
     assert statuses(results) == {check_id: "passed" for check_id in NOTEBOOK_CHECKS}
+    training = next(c for c in results["checks"] if c["id"] == "notebook2.training_ran")
+    assert training["details"]["optimizer_steps"] == 20  # max_steps injected by the rubric
     assert results["score"] == results["max_score"]
     answers = next(c for c in results["checks"] if c["id"] == "notebook2.answers")
     assert answers["manual_review"] and len(answers["details"]["answers"]) == 4
@@ -182,3 +184,15 @@ def test_executed_notebook_html_opens_in_chromium(tmp_path, dataset_dir):
     assert "train_net" in page and "n_epochs" in page  # the failing cell's code
     report = browser.dom(tmp_path / "notebook_cell_raises" / "report.html")
     assert "notebook2_executed.html" in report and "failing cell" in report
+
+
+@pytest.mark.slow
+def test_printed_losses_and_forged_probe_lines_do_not_count_as_training(tmp_path, dataset_dir):
+    fixture = SUBMISSIONS / "notebook_fakes_training"
+    expected = json.loads((fixture / "expected.json").read_text())
+    results = grade_folder(fixture, tmp_path, only=set(expected["statuses"]) | {"notebook2.training_ran"})
+    assert statuses(results) == expected["statuses"]
+    training = next(c for c in results["checks"] if c["id"] == "notebook2.training_ran")
+    assert training["details"]["items"] == expected["items"]
+    assert training["details"]["optimizer_steps"] == 0
+    assert "no optimizer step" in training["message"]

@@ -17,6 +17,7 @@ from grader.checks.base import Context, Outcome, check, failed, passed
 from grader.notebooks import NotebookRun, cell_label, execution
 
 REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
+MAX_STEPS = 10_000_000  # a plausible count of optimizer steps reported by the probe
 UNCONFIRMED = 0.0  # share of an item's points when the source has it but the run does not confirm it
 RUN_STATUS = {"error": "error", "timeout": "timeout", "dead_kernel": "error", "crashed": "error",
               "kernel_start_failed": "error", "missing": "failed", "invalid": "failed"}
@@ -112,6 +113,19 @@ def _calls_in(node: ast.AST) -> list[ast.AST]:
     return [n.func for n in ast.walk(node) if isinstance(n, ast.Call)]
 
 
+def training_sentence(trains: bool, steps: int | None, values: list[float], plotted: list[int]) -> tuple[bool, str]:
+    """Whether training is confirmed (source + optimizer steps counted in the kernel + a loss shown), and why."""
+    if not trains:
+        return False, "No training step (loss.backward() and optimizer.step()) found in the source."
+    if not steps:
+        return False, "loss.backward() and optimizer.step() are in the source, but the run took no optimizer step."
+    if not values and not plotted:
+        return False, f"The run took {steps} optimizer steps but printed no loss and plotted none."
+    shown = ([f"{len(values)} loss values printed (first {values[0]:.4g}, last {values[-1]:.4g})"] if values else []) \
+        + ([f"a loss plot in cell {plotted[0] + 1}"] if plotted else [])
+    return True, f"The run took {steps} optimizer steps; {' and '.join(shown)}."
+
+
 @check("notebook2.training_ran", "Notebook 2: training ran, its loss was shown, the weights were saved")
 def training_ran(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
@@ -126,25 +140,22 @@ def training_ran(ctx: Context, cfg) -> Outcome:
         values += ev.loss_values(ev.stdout(executed))
         if "loss" in c.source.lower() and c.calls_ending("plot") and ev.displayed(executed):
             plotted.append(c.index)
+    steps = ev.fact(run.probe, "optimizer_steps", kind=int)
+    steps = steps if steps is not None and 0 <= steps <= MAX_STEPS else None
+    trained, loss_sentence = training_sentence(trains, steps, values, plotted)
     saves = any(call == "torch.save" and "state_dict" in c.source for c in cells for call in c.calls())
     written = run.weights_written
-    matches = {f: ev.weights_entry(run.probe, f)["equal"] for f in written}
-    details = {"loss_values": values[:200], "loss_plot_cells": [i + 1 for i in plotted], "weights_written": written,
-               "weights_equal_final_net": matches}
-    shown = bool(values) or bool(plotted)
-    loss_sentence = ("Training steps (loss.backward, optimizer.step) "
-                     + (f"ran: {len(values)} loss values printed" + (f", first {values[0]:.4g}, last {values[-1]:.4g}"
-                                                                    if values else "")
-                        + (", and a loss plot shown." if plotted else ".") if shown else
-                        "are in the source, but the run printed no loss and plotted none.")
-                     if trains else "No training step (loss.backward() and optimizer.step()) found in the source.")
     weight_sentence = (f"Weights saved to {', '.join(written)}." if saves and written else
                        "torch.save(net.state_dict(), ...) is in the source, but the run wrote no weights file."
                        if saves else "No torch.save(net.state_dict(), ...) found in the source.")
-    items = {"training": (confirmed(trains, shown), loss_sentence), "weights": (confirmed(saves, bool(written)),
-                                                                                weight_sentence)}
-    return verdict(items, details, "Keep the training loop printing its loss and plotting it, and save the weights "
-                                   "with torch.save(net.state_dict(), '../student/saved_models/keypoints_model.pt').")
+    details = {"optimizer_steps": steps, "loss_values": values[:200], "loss_plot_cells": [i + 1 for i in plotted],
+               "weights_written": written,
+               "weights_equal_final_net": {f: ev.weights_entry(run.probe, f)["equal"] for f in written}}
+    items = {"training": (confirmed(trains, trained), loss_sentence),
+             "weights": (confirmed(saves, bool(written)), weight_sentence)}
+    return verdict(items, details, "Train with the loop (it must call optimizer.step()), print and plot its loss, "
+                                   "and save the weights with torch.save(net.state_dict(), "
+                                   "'../student/saved_models/keypoints_model.pt').")
 
 
 @check("notebook2.feature_visualization", "Notebook 2: a learned filter shown and applied to an image")
