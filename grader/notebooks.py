@@ -47,7 +47,7 @@ class NotebookRun:
 
     number: int
     status: str
-    """ok | error | timeout | dead_kernel | missing | crashed (the executor or kernel never ran the cells)."""
+    """ok | error | timeout | dead_kernel | kernel_start_failed | crashed (the executor died) | missing | invalid."""
     message: str
     source: nbformat.NotebookNode | None = None
     """The student's own notebook, read by the grader (what static checks inspect)."""
