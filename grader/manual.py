@@ -10,6 +10,7 @@ import copy
 import csv
 import getpass
 import hashlib
+import json
 import math
 from datetime import datetime, timezone
 from pathlib import Path
@@ -97,3 +98,35 @@ def merge_manual(results: dict, scores_csv: Path) -> dict:
         "merged_by": getpass.getuser(), "merged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "items": items, "reviewed": sorted(reviewed)}
     return merged
+
+
+def main(*, scores_csv: Path, out: Path) -> int:
+    """Merge the CSV into every ``out/<submission>/results.json`` it names, then re-render their reports."""
+    from grader.report import html, junit
+    from grader.results import write_json
+
+    scores_csv = Path(scores_csv)
+    if not scores_csv.is_file():
+        print(f"grade --manual: {scores_csv} not found; give a CSV with columns {', '.join(COLUMNS)}.")
+        return 2
+    with open(scores_csv, newline="", encoding="utf-8-sig") as handle:
+        names = sorted({(row.get("submission") or "").strip() for row in csv.DictReader(handle)} - {""})
+    status = 0
+    for name in names:
+        report_dir = Path(out) / name
+        results_path = report_dir / "results.json"
+        if not results_path.is_file():
+            print(f"grade --manual: {scores_csv} names {name!r}, but {results_path} does not exist; grade it first.")
+            status = 2
+            continue
+        try:
+            merged = merge_manual(json.loads(results_path.read_text()), scores_csv)
+        except ManualScoresError as exc:
+            print(f"grade --manual: {exc}")
+            status = 2
+            continue
+        write_json(results_path, merged)
+        junit.write(merged, report_dir / "junit.xml")
+        html.write(merged, report_dir, report_dir / "report.html")
+        print(f"{name}: manual scores merged, score now {merged['score']:g} / {merged['max_score']:g}")
+    return status

@@ -26,7 +26,7 @@ import nbformat
 
 from grader import sandbox
 from grader.report import notebook_html
-from grader.submission import Submission
+from grader.submission import STARTER_FILES, Submission
 
 EXECUTOR = Path(__file__).with_name("notebook_exec.py")
 PROBE = Path(__file__).with_name("notebook_probe.py")
@@ -138,6 +138,10 @@ def prepare_workdir(sub: Submission, root: Path) -> Path:
         if folder.is_dir():
             target = root / folder.relative_to(sub.root)
             shutil.copytree(folder, target, symlinks=False, ignore=COPY_IGNORE, dirs_exist_ok=True)
+    student_copy = root / sub.student_dir.relative_to(sub.root)
+    for name, source in STARTER_FILES.items():  # course files a submission may leave out
+        if student_copy.is_dir() and not (student_copy / name).exists():
+            shutil.copy2(source, student_copy / name)
     notebooks = root / sub.notebooks_dir.relative_to(sub.root)
     notebooks.mkdir(parents=True, exist_ok=True)
     (root / ".grader").mkdir()
