@@ -75,3 +75,30 @@ def test_bad_rows_are_refused_with_the_line(tmp_path, row, complaint):
 def test_a_file_without_the_columns_is_refused(tmp_path):
     with pytest.raises(ManualScoresError, match="must name the columns"):
         merge_manual(results(), write_csv(tmp_path, "student,item,score\nalice,notebook2.answers,3\n"))
+
+
+def test_cli_merges_into_the_report_folder_and_rerenders_it(tmp_path):
+    import subprocess
+    import sys
+
+    from grader.report import html
+
+    folder = tmp_path / "reports" / "alice"
+    folder.mkdir(parents=True)
+    original = results()
+    original.update(schema_version=1, execution_time=1.0, leaderboard=[], metrics={}, environment={"grader": "t",
+                    "torch": "t", "device": "cpu"}, seed=0)
+    for check in original["checks"]:
+        check.update(hint="", artifacts=[], duration_s=0.0)
+    (folder / "results.json").write_text(json.dumps(original))
+    html.write(original, folder, folder / "report.html")
+    scores = write_csv(tmp_path, "submission,check,points,comment\nalice,notebook2.answers,4,clear answers\n"
+                                 "carol,notebook2.answers,1,not graded yet\n")
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "--manual", str(scores), "--out",
+                           str(tmp_path / "reports")], capture_output=True, text=True)
+    assert proc.returncode == 2  # carol has no report: said, and alice is merged anyway
+    assert "carol" in proc.stdout and "grade it first" in proc.stdout
+    merged = json.loads((folder / "results.json").read_text())
+    assert merged["score"] == 9.0
+    assert "9 / 9" in (folder / "report.html").read_text()
+    assert (folder / "junit.xml").is_file()
