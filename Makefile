@@ -7,6 +7,7 @@ SAMPLES_SOURCE?=
 SUBMISSION    ?= .
 REPORTS       ?= reports
 PYTEST_ARGS   ?=
+-include docker/docker.mk
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data grade grade-local test test-fast bench clean
