@@ -26,6 +26,15 @@ mkdir -p "$DIR"
 requirements="$(mktemp)"
 trap 'rm -f "$requirements"' EXIT
 "$PYTHON" "$HERE/requirements.py" "$HERE/../pyproject.toml" all >"$requirements"
-"$PYTHON" -m pip download --quiet --only-binary=:all: --python-version "$TARGET_PYTHON" \
+echo "# CPython $TARGET_PYTHON" >>"$requirements"
+# The wheelhouse records what it was filled for; the same requirements need no pip run.
+if cmp -s "$requirements" "$DIR/.requirements.txt"; then
+  echo "wheelhouse: $DIR is up to date" >&2
+  exit 0
+fi
+# -qq: the pip configuration may list local indexes that lack most projects, and pip
+# warns once per project about each; errors still show.
+"$PYTHON" -m pip download -qq --only-binary=:all: --python-version "$TARGET_PYTHON" \
   --dest "$DIR" -r "$requirements"
+cp "$requirements" "$DIR/.requirements.txt"
 echo "wheelhouse: $(ls "$DIR"/*.whl | wc -l) wheels, $(du -sh "$DIR" | cut -f1) in $DIR" >&2
