@@ -23,10 +23,20 @@ if [ -n "$WHEELHOUSE" ]; then
   wheels=(-C "$(cd "$WHEELHOUSE" && pwd)" --transform 's,^\./,docker/wheelhouse/,' "${names[@]}")
 fi
 
+hint() {
+  cat >&2 <<EOT
+build-image: building $IMAGE failed (the cause is above). Where no image registry answers,
+  build FROM the offline base: make docker-base-offline, then DOCKER_BASE_IMAGE=fkp-grader-base:bookworm.
+Where $TORCH_INDEX does not answer, take torch from PyPI (DOCKER_TORCH_INDEX=pypi), or from a
+  wheelhouse this machine's pip fills (DOCKER_WHEELHOUSE=DIR). docs/docker.md has both paths.
+EOT
+  exit 1
+}
+
 echo "build-image: $IMAGE from $BASE_IMAGE, torch from ${WHEELHOUSE:-$TORCH_INDEX}" >&2
 tar -c --owner=0 --group=0 --numeric-owner \
     --exclude=__pycache__ --exclude='*.pyc' --exclude='docker/wheelhouse/*.whl' \
     pyproject.toml docker grader "${wheels[@]}" |
   DOCKER_BUILDKIT=0 docker build --file docker/Dockerfile \
     --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg TORCH_INDEX="$TORCH_INDEX" \
-    --tag "$IMAGE" -
+    --tag "$IMAGE" - || hint
