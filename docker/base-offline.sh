@@ -2,7 +2,8 @@
 # Build the offline base image: Debian bookworm (debootstrap minbase) with Debian's
 # python3 and python3-venv, trusting this machine's CA bundle, imported with
 # `docker import`. For machines that reach a Debian mirror but no image registry
-# (air-gapped CI, a TLS-inspecting corporate proxy). Needs root, debootstrap, docker.
+# (air-gapped CI, a TLS-inspecting corporate proxy). Needs root, docker and a Debian
+# mirror; installs debootstrap with apt-get when it is missing.
 #
 #   docker/base-offline.sh [TAG]          default TAG: fkp-grader-base:bookworm
 #
@@ -18,7 +19,12 @@ PACKAGES="python3,python3-venv,ca-certificates"
 die() { echo "base-offline: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
-command -v debootstrap >/dev/null || die "debootstrap is missing: apt-get install -y debootstrap"
+if ! command -v debootstrap >/dev/null; then
+  command -v apt-get >/dev/null || die "debootstrap is missing and there is no apt-get to install it"
+  echo "base-offline: installing debootstrap" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } >/dev/null ||
+    die "apt-get install debootstrap failed"
+fi
 command -v docker >/dev/null || die "the docker client is missing"
 [ -r "$HOST_CA" ] || die "no CA bundle at $HOST_CA (set HOST_CA_BUNDLE)"
 
