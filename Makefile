@@ -8,6 +8,7 @@ SUBMISSION    ?= .
 NAME          ?= $(if $(filter .,$(SUBMISSION)),student,$(notdir $(abspath $(SUBMISSION))))
 REPORTS       ?= reports
 PYTEST_ARGS   ?=
+-include docker/docker.mk
 
 .DEFAULT_GOAL := help
 .PHONY: help setup data browser grade grade-local test test-fast bench clean
