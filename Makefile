@@ -14,7 +14,7 @@ PYTEST_ARGS   ?=
 .PHONY: help setup data browser grade grade-local test test-fast bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,10 @@ setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (
 data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
 	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
 
-grade: grade-local  ## grade SUBMISSION (default: this workspace) and write $(REPORTS)/<name>/report.html
+grade: data  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \
+	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
+	  $(MAKE) --no-print-directory grade-local; fi
 
 grade-local: data  ## grade on this machine, without Docker
 	$(PY) -m grader grade $(SUBMISSION) --name $(NAME) --out $(REPORTS)

@@ -36,7 +36,7 @@ EOT
 echo "build-image: $IMAGE from $BASE_IMAGE, torch from ${WHEELHOUSE:-$TORCH_INDEX}" >&2
 tar -c --owner=0 --group=0 --numeric-owner \
     --exclude=__pycache__ --exclude='*.pyc' --exclude='docker/wheelhouse/*.whl' \
-    pyproject.toml docker grader "${wheels[@]}" |
+    pyproject.toml docker grader student/data_load.py "${wheels[@]}" |
   DOCKER_BUILDKIT=0 docker build --force-rm --file docker/Dockerfile \
     --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg TORCH_INDEX="$TORCH_INDEX" \
     --tag "$IMAGE" - || hint

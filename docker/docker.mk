@@ -13,11 +13,6 @@ docker_torch_source = $(if $(DOCKER_WHEELHOUSE),wheelhouse,$(DOCKER_TORCH_INDEX)
 DOCKER_IMAGE = $(DOCKER_IMAGE_NAME):$(shell docker/image-tag.sh "$(DOCKER_BASE_IMAGE)" "$(docker_torch_source)")
 docker_needs_offline_base = $(filter $(DOCKER_OFFLINE_BASE),$(DOCKER_BASE_IMAGE))
 
-# With this file included, `make help` greps two makefiles and grep would prefix each
-# line with its file name: -h (GNU grep takes options after the pattern) turns that off.
-# Delete this line once the Makefile's help recipe uses `grep -hE` itself.
-help: MAKEFILE_LIST = -h Makefile docker/docker.mk
-
 .PHONY: docker-available docker-base-offline docker-wheelhouse docker-build docker-image docker-grade
 
 docker-available:  ## check that a Docker engine answers (docker/dockerd-start.sh starts one)
@@ -45,4 +40,4 @@ docker-image:  ## print the image name docker-build makes (for scripts: make -s 
 
 docker-grade: docker-build data  ## grade SUBMISSION in the image: no network, read-only, labels hidden from student code
 	SUBMISSION="$(SUBMISSION)" REPORTS="$(REPORTS)" DATA="$(DOCKER_DATA)" SAMPLES="$(DOCKER_SAMPLES)" \
-	  docker/run.sh -- "$(DOCKER_IMAGE)" grade /submission --out /reports
+	  docker/run.sh -- "$(DOCKER_IMAGE)" grade /submission --name "$(NAME)" --out /reports

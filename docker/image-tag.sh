@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {
-  find pyproject.toml docker grader -type f \
+  find pyproject.toml docker grader student/data_load.py -type f \
     ! -path '*/__pycache__/*' ! -name '*.pyc' ! -path 'docker/wheelhouse/*.whl' -print0 |
     LC_ALL=C sort -z | xargs -0 sha256sum
   printf 'base=%s\ntorch=%s\n' "${1:?usage: docker/image-tag.sh BASE_IMAGE TORCH_SOURCE}" "${2:?torch source}"

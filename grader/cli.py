@@ -20,7 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     grade.add_argument("--name", help="report name (default: the submission folder's name)")
     grade.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
-    grade.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
+    grade.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
     grade.add_argument("--seed", type=int, help="override the rubric's seed")
     grade.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     grade.add_argument("--only", help="comma-separated check ids to run (quick runs)")

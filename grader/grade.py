@@ -16,6 +16,7 @@ from rich.console import Console
 
 from grader import __version__
 from grader.checks import Context
+from grader.data import labels_csv
 from grader.progress import GradeProgress, summary_table
 from grader.report import html, junit
 from grader.results import GradeResult, write_json
@@ -54,7 +55,7 @@ def publish(staging: Path, target: Path) -> None:
 
 
 def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
-         data_dir: Path = Path("data/facial-keypoints"), seed: int | None = None, device: str = "auto",
+         data_dir: Path | None = None, seed: int | None = None, device: str = "auto",
          only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
     console = Console(stderr=False, quiet=quiet)
     try:
@@ -62,8 +63,8 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     except SubmissionError as exc:
         console.print(f"[red]grade:[/] {exc}")
         return 2
-    data_dir = Path(data_dir).resolve()
-    if not (data_dir / "test_frames_keypoints.csv").is_file():
+    data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints").resolve()
+    if not (data_dir / "training_frames_keypoints.csv").is_file() or not labels_csv(data_dir, "test").is_file():
         console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
         return 2
     rub = load_rubric(rubric, only=only)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from grader import sandbox
+from grader import data, sandbox
 from grader.report import notebook_html
 from grader.submission import STARTER_FILES, Submission
 
@@ -112,9 +112,9 @@ def parameter_values(sub: Submission, number: int, conf: dict, data_dir: Path, w
             raise ValueError(f"rubric: notebook{number}.executes parameter {name!r} = {value!r} is not a plain value")
         values[name] = value
     values["data_dir"] = str(data_dir)
-    values["samples_dir"] = str(data_dir.parent / "samples")
+    values["samples_dir"] = str(data.samples_dir(data_dir))
     if conf.get("image"):
-        values["image_path"] = str(data_dir.parent / "samples" / str(conf["image"]))
+        values["image_path"] = str(data.samples_dir(data_dir) / str(conf["image"]))
         weights = sub.chosen_weights()
         if weights is not None:
             copy = workdir / weights.relative_to(sub.root)
