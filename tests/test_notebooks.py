@@ -49,6 +49,11 @@ def submission(tmp_path: Path, notebooks_from: Path, name: str) -> Path:
     return target
 
 
+def notebook_fixture(tmp_path: Path, outcome: str) -> Path:
+    """A fixture's notebooks (tests/submissions/<outcome>/notebooks) with a trained student folder."""
+    return submission(tmp_path / "submissions", SUBMISSIONS / outcome / "notebooks", outcome)
+
+
 def short_timeouts(tmp_path: Path, cell_timeout: int = 8) -> Path:
     rubric = tmp_path / "rubric.toml"
     rubric.write_text(f"""schema_version = 1
@@ -150,7 +155,7 @@ def test_starter_notebooks_fail_naming_the_cell(tmp_path, dataset_dir):
 @pytest.mark.parametrize("outcome", FAILING_FIXTURES)
 def test_failing_notebook_fixtures(outcome, tmp_path, dataset_dir):
     expected = json.loads((SUBMISSIONS / outcome / "expected.json").read_text())["notebook2.executes"]
-    results = grade_folder(SUBMISSIONS / outcome, tmp_path, only={"notebook2.executes"},
+    results = grade_folder(notebook_fixture(tmp_path, outcome), tmp_path, only={"notebook2.executes"},
                            rubric=short_timeouts(tmp_path))
     check = results["checks"][0]
     assert check["status"] == expected["status"]
@@ -176,7 +181,7 @@ def test_notebooks_1_and_4_run_under_grading_parameters(number, tmp_path, datase
 @pytest.mark.slow
 @pytest.mark.browser
 def test_executed_notebook_html_opens_in_chromium(tmp_path, dataset_dir):
-    grade_folder(SUBMISSIONS / "notebook_cell_raises", tmp_path, only={"notebook2.executes"},
+    grade_folder(notebook_fixture(tmp_path, "notebook_cell_raises"), tmp_path, only={"notebook2.executes"},
                  rubric=short_timeouts(tmp_path))
     page = browser.dom(tmp_path / "notebook_cell_raises" / "artifacts" / "notebook2_executed.html")
     assert "2. Define the Network Architecture" in page  # the notebook's markdown heading, rendered
@@ -190,7 +195,8 @@ def test_executed_notebook_html_opens_in_chromium(tmp_path, dataset_dir):
 def test_printed_losses_and_forged_probe_lines_do_not_count_as_training(tmp_path, dataset_dir):
     fixture = SUBMISSIONS / "notebook_fakes_training"
     expected = json.loads((fixture / "expected.json").read_text())
-    results = grade_folder(fixture, tmp_path, only=set(expected["statuses"]) | {"notebook2.training_ran"})
+    results = grade_folder(notebook_fixture(tmp_path, "notebook_fakes_training"), tmp_path,
+                           only=set(expected["statuses"]) | {"notebook2.training_ran"})
     assert statuses(results) == expected["statuses"]
     training = next(c for c in results["checks"] if c["id"] == "notebook2.training_ran")
     assert training["details"]["items"] == expected["items"]
