@@ -105,10 +105,13 @@ class Sandbox:
         self.isolate_network = isolate_network
         self.user = sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="fkp-sandbox-"))
+        # The log lives apart from the student's folder: there the student's code could swap it for a
+        # symlink to a file only the grader may read (the test labels), and the grader would report it.
+        self.private = Path(tempfile.mkdtemp(prefix="fkp-sandbox-log-"))
         self.extra_files = extra_files or {}
         self.proc: subprocess.Popen | None = None
         self.answers = None
-        self.log_path = self.root / "student.log"
+        self.log_path = self.private / "student.log"
         self.log_offset = 0
         self.next_id = 0
         self._prepare()
@@ -282,6 +285,7 @@ class Sandbox:
     def close(self) -> None:
         self.close_process()
         shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.private, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
         return self
@@ -315,8 +319,8 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
             "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd)}
     base.update(env or {})
     started = time.monotonic()
-    log_path = Path(cwd) / ".command.log"
-    with open(log_path, "wb") as log:
+    # An unnamed file of the grader's: nothing the command does to ``cwd`` can redirect what is read back.
+    with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(argv, cwd=cwd, env=base, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 preexec_fn=lambda: _child_setup(limits, user, isolate_network))
         try:
@@ -328,5 +332,6 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
             except ProcessLookupError:
                 pass
             code = proc.wait()
-    text = log_path.read_text(errors="replace")
+        log.seek(max(0, log.seek(0, os.SEEK_END) - 4 * LOG_TAIL_CHARS))
+        text = log.read().decode("utf-8", "replace")
     return CommandResult(code, timed_out, text[-LOG_TAIL_CHARS:], time.monotonic() - started)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import textwrap
 
 import pytest
 
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Limits, Sandbox, run_command
 
 NET = """
 import torch.nn as nn
@@ -69,6 +70,7 @@ def test_student_code_cannot_reach_a_server_on_loopback(tmp_path):
         pass  # reachable from outside the sandbox, so a "blocked" below means the sandbox blocked it
     folder = student(tmp_path, NET + f"""
 import socket
+import sys
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=3)
     print("NETWORK: connected")
@@ -93,3 +95,33 @@ print("ENV:", sorted(os.environ))
         result = sandbox.call("import_model", timeout=60)
     assert result.ok and result.value["has_net"] is False
     assert "FKP_TEST_SECRET" not in result.log_tail and "ENV:" in result.log_tail
+
+
+def test_replacing_the_log_with_a_symlink_does_not_make_the_grader_report_another_file(tmp_path):
+    # Student code sees its working directory; the grader's logs must not be reachable from it.
+    secret = tmp_path / "labels.csv"
+    secret.write_text("SECRET-LABELS-ROW\n" * 50)
+    swap = f"""
+import glob, os
+for name in glob.glob("*.log") + glob.glob(".*.log") + glob.glob("*/*.log"):
+    os.remove(name)
+    os.symlink({str(secret)!r}, name)
+print("logs swapped:", sorted(glob.glob("*.log") + glob.glob(".*.log")))
+"""
+    folder = student(tmp_path, NET + swap)
+    with Sandbox(folder) as sandbox:
+        result = sandbox.call("import_model", timeout=60)
+    assert result.ok and "logs swapped" in result.log_tail
+    assert "SECRET" not in result.log_tail
+
+
+def test_a_command_cannot_redirect_its_log_either(tmp_path):
+    secret = tmp_path / "labels.csv"
+    secret.write_text("SECRET-LABELS-ROW\n" * 50)
+    work = tmp_path / "work"
+    work.mkdir()
+    code = (f"import glob, os\nfor n in glob.glob('.*.log') + glob.glob('*.log'):\n"
+            f"    os.remove(n); os.symlink({str(secret)!r}, n)\nprint('command ran')\n")
+    result = run_command([sys.executable, "-c", code], cwd=work, timeout=60)
+    assert result.returncode == 0 and "command ran" in result.output_tail
+    assert "SECRET" not in result.output_tail
