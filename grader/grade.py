@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +46,42 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def private_scratch() -> str | None:
+    """When root grades for a sandbox user (the container), its scratch folders in the shared /tmp
+    (FKP_CACHE_DIR, MPLCONFIGDIR) must be root's alone: created now, before any student code runs,
+    and refused when they already exist otherwise. Student code could else plant files the grader
+    reads (a forged eval cache, a matplotlibrc) or symlinks it writes through. Returns the problem."""
+    for variable in ("FKP_CACHE_DIR", "MPLCONFIGDIR"):
+        folder = os.environ.get(variable)
+        if not folder:
+            continue
+        path = Path(folder)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.lstat()
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+            return (f"{variable}={folder} exists but is not a folder only the grader can write "
+                    f"(uid {info.st_uid}, mode {stat.filemode(info.st_mode)}); refusing to grade with it")
+    return None
+
+
+def report_owner() -> tuple[int, int] | None:
+    """FKP_REPORT_OWNER=uid:gid: who should own the published report (docker/run.sh sets the host user,
+    as the grader runs as root in the container). Applied only when running as root."""
+    value = os.environ.get("FKP_REPORT_OWNER", "")
+    if not value or os.geteuid() != 0:
+        return None
+    uid, _, gid = value.partition(":")
+    return int(uid), int(gid or uid)
+
+
+def hand_over(folder: Path, owner: tuple[int, int] | None) -> None:
+    """Give the report folder to ``owner`` (symlinks are changed themselves, never followed)."""
+    if owner is None:
+        return
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, *owner, follow_symlinks=False)
+
+
 def publish(staging: Path, target: Path) -> None:
     """Replace ``target`` by ``staging`` with two renames (never a half-written folder at ``target``)."""
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
@@ -66,6 +103,9 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints").resolve()
     if not (data_dir / "training_frames_keypoints.csv").is_file() or not labels_csv(data_dir, "test").is_file():
         console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
+        return 2
+    if sandbox_user() is not None and (problem := private_scratch()):
+        console.print(f"[red]grade:[/] {problem}")
         return 2
     rub = load_rubric(rubric, only=only)
     seed = rub.seed if seed is None else seed
@@ -91,6 +131,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     junit.write(data, staging / "junit.xml")
     html.write(data, staging, staging / "report.html")
     target = out / sub.name
+    hand_over(staging, report_owner())
     publish(staging, target)
     console.print(summary_table(data))
     console.print(f"Report: {target / 'report.html'}")
