@@ -40,4 +40,5 @@ docker-image:  ## print the image name docker-build makes (for scripts: make -s 
 
 docker-grade: docker-build data  ## grade SUBMISSION in the image: no network, read-only, labels hidden from student code
 	SUBMISSION="$(SUBMISSION)" REPORTS="$(REPORTS)" DATA="$(DOCKER_DATA)" SAMPLES="$(DOCKER_SAMPLES)" \
-	  docker/run.sh -- "$(DOCKER_IMAGE)" grade /submission --name "$(NAME)" --out /reports
+	  docker/run.sh -- "$(DOCKER_IMAGE)" grade /submission --name "$(NAME)" --out /grader-out/reports
+	@echo "docker-grade: report in $(REPORTS)/$(NAME)/report.html"

@@ -5,9 +5,11 @@
 #
 # Environment: SUBMISSION (default .), REPORTS (default reports), DATA (default
 # data/facial-keypoints), SAMPLES (default data/samples). The submission and the data
-# are mounted read-only, REPORTS is the only writable mount, the test labels go to
-# /grader-secrets (root only). The container runs as root: the grader drops every
-# child process to the user `student` (FKP_SANDBOX_USER in the image).
+# are mounted read-only, REPORTS is the only writable mount, at /grader-out/reports (inside
+# a root-only folder: the host folder's owner may have the student's uid), the test labels
+# go to /grader-secrets (root only). The container runs as root: the grader drops every
+# child process to the user `student` (FKP_SANDBOX_USER in the image) and hands the report
+# it publishes to the calling user (FKP_REPORT_OWNER).
 set -euo pipefail
 
 die() { echo "docker/run.sh: $*" >&2; exit 2; }
@@ -28,7 +30,7 @@ done
 mkdir -p "${REPORTS:-reports}"
 reports=$(existing "${REPORTS:-reports}" REPORTS)
 
-# Resources: no network, nothing writable but /reports and a size-capped /tmp.
+# Resources: no network, nothing writable but the reports folder and a size-capped /tmp.
 limits=(
   --network none --read-only
   --tmpfs /tmp:rw,nosuid,nodev,noexec,size=2g,mode=1777
@@ -47,6 +49,7 @@ mounts=(
   -v "$data/training_frames_keypoints.csv:/data/training_frames_keypoints.csv:ro"
   -v "$samples:/data/samples:ro"
   -v "$data/test_frames_keypoints.csv:/grader-secrets/test_frames_keypoints.csv:ro"
-  -v "$reports:/reports"
+  -v "$reports:/grader-out/reports"
 )
-exec docker run --rm "${limits[@]}" "${privileges[@]}" "${mounts[@]}" "${options[@]}" "$image" "$@"
+exec docker run --rm "${limits[@]}" "${privileges[@]}" "${mounts[@]}" \
+  --env "FKP_REPORT_OWNER=$(id -u):$(id -g)" "${options[@]}" "$image" "$@"
