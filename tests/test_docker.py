@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import textwrap
 import threading
 import time
@@ -18,18 +17,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from docker_support import ROOT, STUDENT_UID, docker_engine, image, offline_base, run  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.docker
 
-ROOT = Path(__file__).resolve().parents[1]
-OFFLINE_BASE = os.environ.get("DOCKER_OFFLINE_BASE", "fkp-grader-base:bookworm")
-# The image is built FROM the offline base unless DOCKER_BASE_IMAGE says otherwise:
-# it is the path that works without an image registry. DOCKER_WHEELHOUSE and
-# DOCKER_TORCH_INDEX reach make through the environment.
-BASE_IMAGE = os.environ.get("DOCKER_BASE_IMAGE", OFFLINE_BASE)
-BUILD_TIMEOUT_S = 60 * 60  # a cold build downloads and unpacks torch
-STUDENT_UID = 1000
 SECRET_LABELS = "/grader-secrets/test_frames_keypoints.csv"
+REPORTS_IN_CONTAINER = "/grader-out/reports"
 
 # Runs inside the container: try one operation, print what happened as JSON.
 PROBE = textwrap.dedent(
@@ -61,47 +54,6 @@ PROBE = textwrap.dedent(
 )
 
 
-def run(cmd: list[str], timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)
-
-
-def make(*args: str, timeout: float = 600) -> str:
-    """`make -C ROOT ARGS`; a failure fails the test with the end of make's output."""
-    result = run(["make", "--no-print-directory", "-C", str(ROOT), f"DOCKER_BASE_IMAGE={BASE_IMAGE}", *args], timeout)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-30:])
-        pytest.fail(f"make {' '.join(args)} exited {result.returncode}:\n{tail}")
-    return result.stdout
-
-
-@pytest.fixture(scope="module")
-def docker_engine() -> None:
-    if shutil.which("docker") is None:
-        pytest.skip("no docker client on PATH: install docker.io, or run docker/dockerd-start.sh as root")
-    try:
-        info = run(["docker", "info", "--format", "{{.ServerVersion}}"], timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.skip("`docker info` did not answer within 30 s")
-    if info.returncode != 0:
-        reason = (info.stderr.strip().splitlines() or ["no output"])[-1]
-        pytest.skip(f"no Docker engine answers `docker info` ({reason}); start one with docker/dockerd-start.sh")
-
-
-@pytest.fixture(scope="module")
-def offline_base(docker_engine) -> str:
-    make("docker-base-offline", timeout=900)
-    return OFFLINE_BASE
-
-
-@pytest.fixture(scope="module")
-def image(offline_base) -> str:
-    started = time.monotonic()
-    make("docker-build", timeout=BUILD_TIMEOUT_S)
-    name = make("-s", "docker-image").strip()
-    print(f"docker-build: {name} ready in {time.monotonic() - started:.0f} s")
-    return name
-
-
 @pytest.fixture(scope="module")
 def container(image, dataset_dir, samples_dir, tmp_path_factory) -> dict:
     """A detached container started by docker/run.sh, idle, with a copy of the starter
@@ -110,6 +62,8 @@ def container(image, dataset_dir, samples_dir, tmp_path_factory) -> dict:
     submission, reports = work / "submission", work / "reports"
     shutil.copytree(ROOT / "student", submission / "student")
     reports.mkdir(mode=0o755)
+    if os.geteuid() == 0:  # the worst case: the host user who owns the reports has the student's uid
+        os.chown(reports, STUDENT_UID, STUDENT_UID)
     name = f"fkp-test-{uuid.uuid4().hex[:12]}"
     env = {**os.environ, "SUBMISSION": str(submission), "REPORTS": str(reports),
            "DATA": str(dataset_dir), "SAMPLES": str(samples_dir)}
@@ -211,18 +165,29 @@ def test_student_has_no_network(container, loopback_server, image):
 
 @pytest.mark.parametrize("target", ["/submission/student/models.py", "/submission/new.py", "/usr/lib/sitecustomize.py",
                                     "/data/training_frames_keypoints.csv", "/data/test/new.jpg",
-                                    "/opt/fkp/grader/cli.py", "/opt/venv/bin/python3.pth", "/reports/results.json"])
+                                    "/opt/fkp/grader/cli.py", "/opt/venv/bin/python3.pth",
+                                    f"{REPORTS_IN_CONTAINER}/results.json"])
 def test_student_cannot_write_outside_tmp(container, target):
     outcome = probe(container, "write", target)
     assert not outcome["ok"] and outcome["errno"] in {"EROFS", "EACCES", "EPERM"}, outcome
 
 
 def test_only_reports_and_tmp_are_writable(container):
-    # /reports belongs to the grader (root): student code must not forge its results.
-    assert probe(container, "write", "/reports/from-the-grader.txt", user="0")["ok"]
+    # The reports folder sits in a folder only root enters: student code must not forge results,
+    # even when the host folder's owner has the student's uid (see the container fixture).
+    assert probe(container, "write", f"{REPORTS_IN_CONTAINER}/from-the-grader.txt", user="0")["ok"]
     assert (container["reports"] / "from-the-grader.txt").read_text() == "written by the probe\n"
     outcome = probe(container, "write", "/tmp/from-the-student.txt")
     assert outcome["ok"] and outcome["uid"] == STUDENT_UID, outcome
+
+
+def test_grader_code_is_root_only_and_ships_the_course_data_load(container):
+    # Student processes run from copies the grader makes; the grader's folder stays closed to them.
+    outcome = probe(container, "list", "/opt/fkp")
+    assert not outcome["ok"] and outcome["errno"] == "EACCES", outcome
+    shipped = run(["docker", "exec", container["name"], "cat", "/opt/fkp/student/data_load.py"])
+    assert shipped.returncode == 0, shipped.stderr
+    assert shipped.stdout == (ROOT / "student" / "data_load.py").read_text()
 
 
 def test_student_cannot_signal_root_processes(container):
