@@ -73,7 +73,7 @@ def run_dask(ctx: JobContext, address: str, entries: list[intake.Entry], keys: d
             future = client.submit(grade_archive, entry.name, archive, ctx.settings, pure=False,
                                    key=f"fkp-grade-{entry.name}-{id(row):x}")
             futures[future], rows[future.key] = entry.name, row
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures), loop=client.loop):
             row = rows[future.key]
             try:
                 answer = future.result()

@@ -80,7 +80,8 @@ def grade_arguments(settings: GradeSettings, name: str, submission: str, out: st
 
 def local_command(settings: GradeSettings, name: str, submission: Path, out: Path) -> list[str]:
     rubric = None if settings.rubric is None else str(settings.rubric)
-    return [sys.executable, "-m", "grader",
+    # -P: the working directory is not put on sys.path (a submission called "torch" must not shadow torch)
+    return [sys.executable, "-P", "-m", "grader",
             *grade_arguments(settings, name, str(submission), str(out), str(settings.data_dir), rubric)]
 
 
@@ -174,14 +175,14 @@ def allow_runs() -> None:
 
 
 def run_limited(argv: list[str], *, log_path: Path, timeout_s: float | None, memory_mb: int | None,
-                on_timeout=None) -> tuple[int | None, bool, float]:
+                cwd: Path | None = None, on_timeout=None) -> tuple[int | None, bool, float]:
     """Run ``argv`` with its output in ``log_path``; returns (exit status, timed out, seconds)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(GRADER_ROOT), os.environ.get("PYTHONPATH")])),
                NO_COLOR="1", COLUMNS="120", PYTHONUNBUFFERED="1")
     started = time.monotonic()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                preexec_fn=lambda: _limit_child(memory_mb))
+                                cwd=cwd, preexec_fn=lambda: _limit_child(memory_mb))
         with _running_lock:
             _running.add(proc.pid)
         if _stop.is_set():
@@ -233,19 +234,23 @@ def grade_one(name: str, submission: Path, settings: GradeSettings, out: Path) -
     """Grade ``submission`` into ``out/<name>/`` in a fresh process; the full log is ``out/<name>.log``."""
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / f"{name}.log"
+    # The grader sees the submission as ./<name> (a link), so its messages name the student, not our paths.
+    inputs = out.parent / f"{out.name}-in"
+    inputs.mkdir(exist_ok=True)
+    (inputs / name).symlink_to(Path(submission).resolve(), target_is_directory=True)
     container = None
     if settings.docker_image:
         container = f"fkp-{re.sub(r'[^A-Za-z0-9_.-]', '-', name)[:40]}-{uuid.uuid4().hex[:8]}"
         argv = docker_command(settings, name, submission, out, container)
     else:
-        argv = local_command(settings, name, submission, out)
+        argv = local_command(settings, name, Path(name), out)
 
     def stop_container() -> None:
         if container:
             subprocess.run(["docker", "kill", container], capture_output=True, timeout=60)
 
     code, timed_out, seconds = run_limited(argv, log_path=log_path, timeout_s=settings.timeout_s,
-                                           memory_mb=None if container else settings.memory_mb,
+                                           memory_mb=None if container else settings.memory_mb, cwd=inputs,
                                            on_timeout=stop_container)
     if timed_out:
         return GradeEnd("timeout", f"grading took longer than the wall timeout of {settings.timeout_s:g} s",
