@@ -12,7 +12,8 @@ import os
 import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -109,6 +110,50 @@ def settings_from(*, data_dir: Path, rubric: Path | None, seed: int | None, only
                          image if docker else None)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """Which submissions this run covers, their resume keys, and which of them are already up to date."""
+
+    selected: list[intake.Entry]
+    keys: dict[str, dict]
+    kept: dict[str, Row]
+    todo: list[intake.Entry]
+    rubric_sha256: str
+    grader_sha256: str
+    max_score: float
+
+
+def make_plan(selected: list[intake.Entry], out: Path, settings: GradeSettings, resume: bool) -> Plan:
+    rub = load_rubric(settings.rubric, only=set(settings.only) if settings.only else None)
+    code = batchjob.grader_sha256()
+    keys = {e.name: batchjob.resume_key(intake.source_sha256(e), rub.digest, code, settings) for e in selected}
+    kept = {e.name: row for e in selected if resume and (row := up_to_date(out, e.name, keys[e.name]))}
+    return Plan(selected, keys, kept, [e for e in selected if e.name not in kept], rub.digest, code, rub.max_score)
+
+
+def grade_all(plan: Plan, ctx: batchjob.JobContext, log: EventLog, console: Console, *, jobs: int,
+              dask: str | None) -> tuple[dict[str, Row], bool]:
+    """Grade what the plan says, logging and showing each row as it comes; (rows, interrupted)."""
+    rows = dict(plan.kept)
+    on_start = lambda name: log.log("started", name=name)  # noqa: E731
+    isolate.allow_runs()
+    with progress_bar(console) as bar, sigterm_as_interrupt():
+        task = bar.add_task("", total=len(plan.todo))
+        runner = (cluster.run_dask(ctx, dask, plan.todo, plan.keys, on_start) if dask else
+                  run_here(ctx, plan.todo, plan.keys, jobs, on_start))
+        try:
+            for row in runner:
+                rows[row.name] = row
+                log.log("finished" if row.status == "graded" else "error", name=row.name, status=row.status,
+                        score=row.score, nme=row.nme, duration_s=row.duration_s, reason=row.reason)
+                bar.console.print(describe(row))
+                bar.update(task, advance=1, description=row.name)
+        except KeyboardInterrupt:
+            isolate.stop_all()
+            return rows, True
+    return rows, False
+
+
 def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docker: bool = False,
          image: str | None = None, timeout: float | None = 3600.0, memory_mb: int | None = 8192,
          shard: str | None = None, resume: bool = False, dask: str | None = None, rubric: Path | None = None,
@@ -130,49 +175,26 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
         console.print(f"[yellow]batch:[/] {note}")
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    rub = load_rubric(settings.rubric, only=only)
-    code_digest = batchjob.grader_sha256()
-    keys = {e.name: batchjob.resume_key(intake.source_sha256(e), rub.digest, code_digest, settings) for e in selected}
-    kept = {e.name: row for e in selected if resume and (row := up_to_date(out, e.name, keys[e.name]))}
-    todo = [e for e in selected if e.name not in kept]
+    plan = make_plan(selected, out, settings, resume)
     log = EventLog(out / "events.jsonl")
-    log.log("batch_started", submissions=str(Path(submissions).resolve()), total=len(selected), to_grade=len(todo),
-            shard=shard, jobs=jobs, dask=dask, docker=docker, grader=__version__, rubric_sha256=rub.digest)
-    for name in kept:
+    log.log("batch_started", submissions=str(Path(submissions).resolve()), total=len(selected),
+            to_grade=len(plan.todo), shard=shard, jobs=jobs, dask=dask, docker=docker, grader=__version__,
+            rubric_sha256=plan.rubric_sha256)
+    for name in plan.kept:
         log.log("skipped", name=name, reason="up to date (same content, grader and rubric)")
     write_json(out / "manifest.json", {"schema_version": 1, "shard": shard, "names": [e.name for e in selected],
-                                       "grader_version": __version__, "grader_sha256": code_digest,
-                                       "rubric_sha256": rub.digest, "seed": seed, "only": settings.only})
-    rows = dict(kept)
-    ctx = batchjob.JobContext(out, settings, rub.max_score)
-    on_start = lambda name: log.log("started", name=name)  # noqa: E731
-    isolate.allow_runs()
-    interrupted = False
-    with progress_bar(console) as bar, sigterm_as_interrupt():
-        task = bar.add_task("", total=len(todo))
-        runner = (cluster.run_dask(ctx, dask, todo, keys, on_start) if dask else
-                  run_here(ctx, todo, keys, jobs, on_start))
-        try:
-            for row in runner:
-                rows[row.name] = row
-                event = "finished" if row.status == "graded" else "error"
-                log.log(event, name=row.name, status=row.status, score=row.score, nme=row.nme,
-                        duration_s=row.duration_s, reason=row.reason)
-                bar.console.print(describe(row))
-                bar.update(task, advance=1, description=row.name)
-        except KeyboardInterrupt:
-            isolate.stop_all()
-            interrupted = True
+                                       "grader_version": __version__, "grader_sha256": plan.grader_sha256,
+                                       "rubric_sha256": plan.rubric_sha256, "seed": seed, "only": settings.only})
+    ctx = batchjob.JobContext(out, settings, plan.max_score)
+    rows, interrupted = grade_all(plan, ctx, log, console, jobs=jobs, dask=dask)
     ordered = [rows[e.name] for e in selected if e.name in rows]
-    try:
+    with suppress(OSError):
         (out / batchjob.WORK_DIR).rmdir()  # empty once every job cleaned up after itself
-    except OSError:
-        pass
     write_outputs(ordered, out)
-    log.log("batch_interrupted" if interrupted else "batch_finished", graded=len(rows) - len(kept),
-            kept=len(kept), missing=len(selected) - len(rows))
+    log.log("batch_interrupted" if interrupted else "batch_finished", done=len(rows) - len(plan.kept),
+            kept=len(plan.kept), missing=len(selected) - len(rows))
     counts = {s: sum(r.status == s for r in ordered) for s in ("graded", "error", "timeout")}
     console.print(f"batch: {len(ordered)}/{len(selected)} submissions ({counts['graded']} graded, "
-                  f"{counts['error']} error, {counts['timeout']} timeout; {len(kept)} up to date). "
+                  f"{counts['error']} error, {counts['timeout']} timeout; {len(plan.kept)} up to date). "
                   f"Gradebook: {out / 'gradebook.csv'}  Index: {out / 'index.html'}")
     return 130 if interrupted else 0
