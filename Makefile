@@ -5,14 +5,16 @@ PY            := $(VENV)/bin/python
 DATA_SOURCE   ?=
 SAMPLES_SOURCE?=
 SUBMISSION    ?= .
+NAME          ?= $(if $(filter .,$(SUBMISSION)),student,$(notdir $(abspath $(SUBMISSION))))
 REPORTS       ?= reports
 PYTEST_ARGS   ?=
+-include docker/docker.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data grade grade-local test test-fast bench clean
+.PHONY: help setup data browser grade grade-local test test-fast bench clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,12 +27,20 @@ setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (
 data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
 	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
 
-grade: grade-local  ## grade SUBMISSION (default: this workspace) and write $(REPORTS)/<name>/report.html
+grade: data  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \
+	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
+	  $(MAKE) --no-print-directory grade-local; fi
 
 grade-local: data  ## grade on this machine, without Docker
-	$(PY) -m grader grade $(SUBMISSION) --out $(REPORTS)
+	$(PY) -m grader grade $(SUBMISSION) --name $(NAME) --out $(REPORTS)
 
-test: data  ## run the whole test suite
+browser:  ## Debian's headless chromium for the HTML tests (installed when missing; needs root)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "make browser: install Debian's chromium (sudo apt-get install chromium) for the HTML tests" >&2; exit 1; fi; }
+
+test: data browser  ## run the whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: data  ## unit tests only (no training, no browser, no docker)

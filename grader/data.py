@@ -7,6 +7,7 @@ The canonical eval transform: rescale so the short side is 250, centre-crop 224,
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,24 @@ from grader.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
 SHORT_SIDE = 250
 CROP = 224
 CSV_OF_SPLIT = {"training": TRAIN_CSV, "test": TEST_CSV}
+
+
+def labels_csv(data_dir: Path, split: str) -> Path:
+    """The labels CSV of a split. In the container the test labels sit outside the data folder
+    (FKP_TEST_LABELS, readable by the grader only)."""
+    if split == "test" and os.environ.get("FKP_TEST_LABELS"):
+        return Path(os.environ["FKP_TEST_LABELS"])
+    return Path(data_dir) / CSV_OF_SPLIT[split]
+
+
+def samples_dir(data_dir: Path) -> Path:
+    """The sample photos: FKP_SAMPLES_DIR, else ``data/samples`` beside the dataset."""
+    return Path(os.environ.get("FKP_SAMPLES_DIR") or Path(data_dir).parent / "samples")
+
+
+def default_cache_dir(data_dir: Path) -> Path:
+    """Where preprocessed eval tensors are cached: FKP_CACHE_DIR, else ``data/cache``."""
+    return Path(os.environ.get("FKP_CACHE_DIR") or Path(data_dir).parent / "cache")
 
 
 @dataclass(frozen=True)
@@ -34,7 +53,7 @@ class KeypointsTable:
 
 
 def read_table(data_dir: Path, split: str) -> KeypointsTable:
-    frame = pd.read_csv(Path(data_dir) / CSV_OF_SPLIT[split])
+    frame = pd.read_csv(labels_csv(data_dir, split))
     keypoints = frame.iloc[:, 1:].to_numpy(np.float32).reshape(len(frame), 68, 2)
     return KeypointsTable(split, frame.iloc[:, 0].tolist(), keypoints)
 
@@ -120,10 +139,10 @@ def cache_key(split: str) -> str:
 
 
 def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = None) -> EvalSet:
-    """Preprocess a split (cached as .npz under ``cache_dir``, default ``data_dir/../cache``)."""
+    """Preprocess a split (cached as .npz under ``cache_dir``, default ``default_cache_dir``)."""
     data_dir = Path(data_dir)
     table = read_table(data_dir, split)
-    cache_dir = Path(cache_dir) if cache_dir else data_dir.parent / "cache"
+    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir(data_dir)
     cache = cache_dir / f"eval-{split}-{cache_key(split)}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as npz:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import platform
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -17,13 +16,14 @@ from rich.console import Console
 
 from grader import __version__
 from grader.checks import Context
+from grader.data import labels_csv
 from grader.progress import GradeProgress, summary_table
 from grader.report import html, junit
 from grader.results import GradeResult, write_json
 from grader.rubric import load_rubric
 from grader.runner import run_checks
 from grader.sandbox import Limits, Sandbox, sandbox_user
-from grader.submission import SubmissionError, find_submission
+from grader.submission import STARTER_FILES, SubmissionError, find_submission
 
 
 def environment(seed: int, device: str) -> dict:
@@ -55,7 +55,7 @@ def publish(staging: Path, target: Path) -> None:
 
 
 def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
-         data_dir: Path = Path("data/facial-keypoints"), seed: int | None = None, device: str = "auto",
+         data_dir: Path | None = None, seed: int | None = None, device: str = "auto",
          only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
     console = Console(stderr=False, quiet=quiet)
     try:
@@ -63,8 +63,8 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     except SubmissionError as exc:
         console.print(f"[red]grade:[/] {exc}")
         return 2
-    data_dir = Path(data_dir).resolve()
-    if not (data_dir / "test_frames_keypoints.csv").is_file():
+    data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints").resolve()
+    if not (data_dir / "training_frames_keypoints.csv").is_file() or not labels_csv(data_dir, "test").is_file():
         console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
         return 2
     rub = load_rubric(rubric, only=only)
@@ -76,7 +76,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     started = time.monotonic()
     limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
     try:
-        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device) as sandbox, \
+        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES) as sandbox, \
                 GradeProgress(console, sub.name, len(rub.checks)) as progress:
             ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance)
             checks = run_checks(ctx, on_start=progress.start, on_done=progress.done)
@@ -98,7 +98,3 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
         console.print(f"[red]score {data['score']:.1f} is under --fail-under {fail_under}[/]")
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(submission=Path(sys.argv[1])))

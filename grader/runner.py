@@ -15,7 +15,7 @@ def to_result(check, cfg, outcome: Outcome, duration: float) -> CheckResult:
     status = outcome.status or ("passed" if fraction >= 1 else "partial" if fraction > 0 else "failed")
     if status in ("error", "timeout", "skipped"):
         fraction = 0.0
-    return CheckResult(check.id, check.name, status, round(fraction * cfg.points, 4), cfg.points, outcome.message,
+    return CheckResult(check.id, check.name, status, round(fraction * cfg.points, 2), cfg.points, outcome.message,
                        outcome.hint, outcome.details, outcome.artifacts, round(duration, 3), outcome.manual_review)
 
 

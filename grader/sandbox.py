@@ -99,6 +99,7 @@ class Sandbox:
 
     def __init__(self, student_dir: Path, *, limits: Limits = Limits(), seed: int = 0, device: str = "cpu",
                  extra_files: dict[str, Path] | None = None, isolate_network: bool = True):
+        """``extra_files``: {name: path} copied into the student's folder when the submission lacks them."""
         self.student_src = Path(student_dir)
         self.limits, self.seed, self.device = limits, seed, device
         self.isolate_network = isolate_network
@@ -118,6 +119,9 @@ class Sandbox:
         shutil.copy2(WORKER_SOURCE, self.root / "worker.py")
         shutil.copytree(self.student_src, self.root / "student", symlinks=False,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+        for name, source in self.extra_files.items():  # course files a submission may leave out
+            if not (self.root / "student" / name).exists() and Path(source).is_file():
+                shutil.copy2(source, self.root / "student" / name)
         (self.root / "io").mkdir()
         (self.root / "tmp").mkdir()
         if self.user is not None:

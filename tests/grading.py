@@ -44,7 +44,9 @@ def without_timings(value):
 def check_golden(outcome: str, results: dict, update: bool) -> None:
     path = GOLDENS / f"{outcome}.json"
     found = statuses(results)
-    if update or not path.exists():
+    if not update and not path.exists():
+        raise AssertionError(f"{path} is missing: run pytest --update-goldens once and review the new file")
+    if update:
         GOLDENS.mkdir(exist_ok=True)
         path.write_text(json.dumps(found, indent=1) + "\n")
     expected = json.loads(path.read_text())

@@ -38,6 +38,7 @@ def test_messages_point_at_the_students_line(tmp_path, dataset_dir):
 def starter_workspace(tmp_path):
     target = tmp_path / "starter"
     shutil.copytree(ROOT / "student", target / "student", ignore=shutil.ignore_patterns("__pycache__", "*.pt"))
+    shutil.copytree(ROOT / "notebooks", target / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     return target
 
 

@@ -86,7 +86,7 @@ def run_net(ctx: Context, crops: list[np.ndarray], name: str, cfg):
 def photos_part(ctx: Context, cfg, artifacts: list[str]) -> tuple[dict, Outcome | None]:
     found = {}
     for photo, expected in dict(cfg["photos"]).items():
-        path = ctx.data_dir.parent / "samples" / photo
+        path = data.samples_dir(ctx.data_dir) / photo
         bgr = cv2.imread(str(path))
         if bgr is None:
             raise RuntimeError(f"{path}: sample photo missing; run `make data`")

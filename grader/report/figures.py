@@ -61,7 +61,8 @@ def detections(image_rgb: np.ndarray, boxes: list, points: list[np.ndarray], pat
                truths: list[np.ndarray] | None = None) -> None:
     """A photo with Haar boxes and the net's keypoints on every face."""
     height, width = image_rgb.shape[:2]
-    fig, ax = plt.subplots(figsize=(7, 7 * height / width))
+    fig_width = 7 if height / width > 0.5 else 12  # wide collages get the page's full width
+    fig, ax = plt.subplots(figsize=(fig_width, fig_width * height / width))
     ax.imshow(image_rgb)
     for (x, y, w, h), pts in zip(boxes, points):
         ax.add_patch(plt.Rectangle((x, y), w, h, fill=False, edgecolor="#ffd60a", linewidth=1.5))
