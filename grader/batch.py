@@ -100,12 +100,13 @@ def describe(row: Row) -> str:
     return f"[{style}]{row.status:>8}[/] {row.name:<24} {score:>9} {nme:<14} {row.reason[:100]}"
 
 
-def settings_from(*, data_dir: Path, rubric: Path | None, seed: int | None, only: set[str] | None, device: str,
+def settings_from(*, data_dir: Path | None, rubric: Path | None, seed: int | None, only: set[str] | None, device: str,
                   timeout: float | None, memory_mb: int | None, docker: bool, image: str | None) -> GradeSettings:
     image = image or os.environ.get("FKP_DOCKER_IMAGE")
     if docker and not image:
         raise ValueError("--docker needs the image: --image NAME or FKP_DOCKER_IMAGE (make -s docker-image prints it)")
-    return GradeSettings(Path(data_dir).resolve(), None if rubric is None else Path(rubric).resolve(), seed,
+    data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints")  # as the grade verb
+    return GradeSettings(data_dir.resolve(), None if rubric is None else Path(rubric).resolve(), seed,
                          tuple(sorted(only)) if only else None, device, timeout, memory_mb,
                          image if docker else None)
 
@@ -157,7 +158,7 @@ def grade_all(plan: Plan, ctx: batchjob.JobContext, log: EventLog, console: Cons
 def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docker: bool = False,
          image: str | None = None, timeout: float | None = 3600.0, memory_mb: int | None = 8192,
          shard: str | None = None, resume: bool = False, dask: str | None = None, rubric: Path | None = None,
-         data_dir: Path = Path("data/facial-keypoints"), seed: int | None = None, only: set[str] | None = None,
+         data_dir: Path | None = None, seed: int | None = None, only: set[str] | None = None,
          device: str = "auto", quiet: bool = False) -> int:
     console = Console(stderr=True, quiet=quiet)
     try:
@@ -168,7 +169,7 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]batch:[/] {exc}")
         return 2
-    if not dask and not (settings.data_dir / "test_frames_keypoints.csv").is_file():
+    if not dask and not (settings.data_dir / "training_frames_keypoints.csv").is_file():
         console.print(f"[red]batch:[/] no dataset in {settings.data_dir}; run `make data DATA_SOURCE=...` first.")
         return 2
     for note in notes:

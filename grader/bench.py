@@ -7,8 +7,6 @@ returns a dict of numbers. ``batch``: four copies of the trained test fixture gr
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +18,6 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 TRAINED_FIXTURE = ROOT / "tests" / "submissions" / "small_trained"
 FIXTURE_WEIGHTS = TRAINED_FIXTURE / "student" / "saved_models" / "keypoints_model.pt"
-FIXTURE_TRAIN_STEPS = 150  # enough for a net that beats the mean face; the fixture's own default is 600
 
 BENCHMARKS: dict[str, Callable[..., dict]] = {}
 
@@ -32,26 +29,18 @@ def benchmark(name: str):
     return register
 
 
-def ensure_trained_fixture(steps: int = FIXTURE_TRAIN_STEPS) -> Path:
-    """tests/submissions/small_trained with its weights, trained by the fixture's train.py when missing."""
-    if not FIXTURE_WEIGHTS.is_file():
-        FIXTURE_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(TRAINED_FIXTURE / "train.py"), str(steps)], check=True,
-                       stdout=subprocess.DEVNULL)
-    return TRAINED_FIXTURE
-
-
 @benchmark("batch")
 def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, copies: int = 4) -> dict:
     """Wall time of grading ``copies`` trained submissions with 1 and with 2 parallel jobs."""
     from grader import batch
 
-    fixture = ensure_trained_fixture()
+    if not FIXTURE_WEIGHTS.is_file():
+        raise FileNotFoundError(f"{FIXTURE_WEIGHTS}: the trained fixture's weights are missing (git checkout them)")
     timings = {}
     with tempfile.TemporaryDirectory(prefix="fkp-bench-") as scratch:
         submissions = Path(scratch) / "submissions"
         for i in range(1, copies + 1):
-            shutil.copytree(fixture, submissions / f"trained_{i}", ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(TRAINED_FIXTURE, submissions / f"trained_{i}", ignore=shutil.ignore_patterns("__pycache__"))
         for jobs in (1, 2):
             console.print(f"bench batch: grading {copies} trained submissions with --jobs {jobs} ...")
             started = time.monotonic()

@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--docker", action="store_true", help="grade each submission in the grading image")
     batch.add_argument("--image", help="image for --docker (default: $FKP_DOCKER_IMAGE)")
     batch.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
-    batch.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
+    batch.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
     batch.add_argument("--seed", type=int, help="override the rubric's seed")
     batch.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     batch.add_argument("--only", help="comma-separated check ids to run (quick runs)")

@@ -30,6 +30,8 @@ LIBC = ctypes.CDLL(None, use_errno=True)
 MEMORY_WORDS = ("MemoryError", "Cannot allocate memory", "failed to map segment", "std::bad_alloc",
                 "can't allocate memory", "can't start new thread", "out of memory")
 LOG_TAIL_CHARS = 4000
+# Root in the container keeps only what dropping student code to its user and cleaning up need.
+DOCKER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERRIDE")
 
 _running: set[int] = set()  # process ids of the grades under way in this process
 _running_lock = threading.Lock()
@@ -101,9 +103,12 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
         mounts.append(f"{Path(settings.rubric).resolve()}:/rubric.toml:ro")
     inner = grade_arguments(settings, name, "/submission", "/reports", "/data",
                             None if settings.rubric is None else "/rubric.toml")
+    # The same limits and privileges as docker/run.sh (make docker-grade): keep the two in step.
     return ["docker", "run", "--rm", "--name", container, "--network", "none", "--read-only",
-            "--tmpfs", "/tmp:rw,nosuid,nodev,noexec,size=2g", *memory, "--cpus", "2", "--pids-limit", "512",
-            "--shm-size", "512m", "--init", "--security-opt", "no-new-privileges",
+            "--tmpfs", "/tmp:rw,nosuid,nodev,noexec,size=2g,mode=1777", *memory, "--cpus", "2",
+            "--pids-limit", "512", "--shm-size", "512m", "--user", "0:0", "--init",
+            "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
+            *[arg for cap in DOCKER_CAPABILITIES for arg in ("--cap-add", cap)],
             *[arg for mount in mounts for arg in ("-v", mount)], settings.docker_image, *inner]
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
+import browser
 from grading import DATA, ROOT, SUBMISSIONS, without_timings
 
 from grader import batch, grade, intake, isolate, merge
-from grader.bench import ensure_trained_fixture
 from grader.events import read_events
 from grader.gradebook import Row, gradebook_csv, mark_duplicates
 from grader.report import index
@@ -68,7 +68,6 @@ def starter(to: Path) -> Path:
 
 def class_folder(to: Path) -> Path:
     """Ten submissions, one per outcome a batch must keep apart."""
-    ensure_trained_fixture()
     subs = to / "submissions"
     subs.mkdir()
     copy_fixture("small_trained", subs)
@@ -454,35 +453,25 @@ def test_dask_cluster_gives_the_local_gradebook(class_batch, dask_cluster, tmp_p
 
 
 # -- index.html in a real browser (slow: needs the class batch) -------------------------------------
-def chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    pytest.skip("no Chromium: apt-get update && apt-get install -y chromium")
-
-
-def headless(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    argv = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+def dom_at(url: str, profile: Path) -> str:
+    """The DOM of ``url`` (with its #fragment, which browser.dom cannot pass) after the page's scripts ran."""
+    argv = [browser.chromium(), *browser.FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=3000",
+            "--dump-dom", url]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout, proc.stderr[-2000:]
+    return proc.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_index_renders_every_row_and_sorts_in_chromium(class_batch, tmp_path):
     _, out, _ = class_batch
-    browser = chromium()
-    page = (out / "index.html").as_uri()
-    dom = headless(browser, tmp_path / "profile-1", "--dump-dom", page + "#sort=score-desc").stdout
+    dom = dom_at((out / "index.html").as_uri() + "#sort=score-desc", tmp_path / "profile")
     names = [line.split('data-name="')[1].split('"')[0] for line in dom.splitlines() if '<tr data-name="' in line]
     assert sorted(names) == sorted(EXPECTED_STATUS)
     book = read_gradebook(out / "gradebook.csv")
     scores = [float(book[n]["score"]) for n in names if book[n]["score"]]
     assert scores == sorted(scores, reverse=True) and names[: len(scores)] == [n for n in names if book[n]["score"]]
     assert 'aria-sort="descending"' in dom and 'id="leaderboard"' in dom and "<rect" in dom
-    artifacts = ROOT / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    shot = artifacts / "batch-index.png"
-    shot.unlink(missing_ok=True)
-    headless(browser, tmp_path / "profile-2", f"--screenshot={shot}", "--window-size=1280,1600", page)
-    assert shot.is_file() and shot.stat().st_size > 10_000
+    shot = browser.screenshot(out / "index.html", "batch-index.png", size="1280,1400")
+    assert shot.stat().st_size > 10_000
