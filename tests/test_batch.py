@@ -396,6 +396,25 @@ def test_resume_after_a_killed_batch_grades_only_the_rest(tmp_path, dataset_dir)
     assert graded_in(events_of_last_run(out)) == {"dan"}
 
 
+@pytest.mark.slow
+def test_sigterm_stops_the_batch_cleanly(tmp_path):
+    subs = tmp_path / "submissions"
+    copy_fixture("hangs_at_import", subs, "first")
+    copy_fixture("raises_in_forward", subs, "second")
+    out = tmp_path / "out"
+    proc = batch_process(subs, out)
+    deadline = time.monotonic() + 120
+    while not processes_mentioning(str(out / ".batch-work")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    events = read_events(out / "events.jsonl")
+    assert events[-1]["event"] == "batch_interrupted" and events[-1]["missing"] == 2
+    assert not processes_mentioning(str(out))
+    assert (out / "gradebook.csv").read_text().count("\n") == 1  # the header: nothing finished
+    assert not (out / "first").exists()  # an interrupted grade files no row: --resume grades it
+
+
 # -- a Dask cluster on loopback (slow) ------------------------------------------------------------
 @pytest.fixture
 def dask_cluster(tmp_path):
