@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grader
@@ -124,5 +124,5 @@ def grade_archive(name: str, archive: bytes, settings: GradeSettings) -> dict:
             intake.pack_folder(folder, scratch / "report.zip")
             report = (scratch / "report.zip").read_bytes()
         log = scratch / "out" / f"{name}.log"
-        return {"end": end.__dict__, "report": report, "log": log.read_bytes() if log.exists() else b"",
+        return {"end": asdict(end), "report": report, "log": log.read_bytes() if log.exists() else b"",
                 "worker": os.uname().nodename}

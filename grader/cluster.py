@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -71,7 +72,7 @@ def run_dask(ctx: JobContext, address: str, entries: list[intake.Entry], keys: d
                     continue
             on_start(entry.name)
             future = client.submit(grade_archive, entry.name, archive, ctx.settings, pure=False,
-                                   key=f"fkp-grade-{entry.name}-{id(row):x}")
+                                   key=f"fkp-grade-{entry.name}-{uuid.uuid4().hex[:12]}")
             futures[future], rows[future.key] = entry.name, row
         for future in as_completed(list(futures), loop=client.loop):
             row = rows[future.key]
