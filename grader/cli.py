@@ -32,6 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = verbs.add_parser("report", help="render report.html and junit.xml again from a results.json")
     report.add_argument("report_dir", type=Path, help="a folder written by `grade` (holds results.json)")
+
+    batch = verbs.add_parser("batch", help="grade a folder of submissions (folders or .zip files) into OUT/")
+    batch.add_argument("submissions", type=Path, help="folder with one sub-folder or .zip per student")
+    batch.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
+    batch.add_argument("--jobs", "-j", type=int, default=1, help="submissions graded at once on this machine")
+    batch.add_argument("--timeout", type=float, default=3600.0, help="wall seconds per submission (default 3600)")
+    batch.add_argument("--memory-mb", type=int, default=8192, help="memory limit of each grading process")
+    batch.add_argument("--shard", help="grade only shard i of n (i/n, by sorted name), e.g. 2/4")
+    batch.add_argument("--resume", action="store_true", help="skip submissions already graded unchanged")
+    batch.add_argument("--dask", metavar="ADDRESS", help="send each submission to this Dask scheduler")
+    batch.add_argument("--docker", action="store_true", help="grade each submission in the grading image")
+    batch.add_argument("--image", help="image for --docker (default: $FKP_DOCKER_IMAGE)")
+    batch.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
+    batch.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
+    batch.add_argument("--seed", type=int, help="override the rubric's seed")
+    batch.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    batch.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+    batch.add_argument("--quiet", action="store_true")
+
+    merge = verbs.add_parser("merge", help="join the outputs of sharded batches into one gradebook and index")
+    merge.add_argument("shards", type=Path, nargs="+", help="the --out folders of the shards")
+    merge.add_argument("--out", type=Path, required=True, help="folder for the merged outputs")
+    merge.add_argument("--quiet", action="store_true")
+
+    bench = verbs.add_parser("bench", help="benchmarks that print timings")
+    bench.add_argument("which", nargs="*", help="benchmarks to run (default: all); known: batch")
+    bench.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
+    bench.add_argument("--only", help="comma-separated check ids to run (default: the whole rubric)")
     return parser
 
 
@@ -59,4 +87,21 @@ def run(argv: list[str] | None = None) -> int:
         from grader import rerender
 
         return rerender.main(report_dir=args.report_dir)
+    if args.verb == "batch":
+        from grader import batch
+
+        only = set(args.only.split(",")) if args.only else None
+        return batch.main(submissions=args.submissions, out=args.out, jobs=args.jobs, docker=args.docker,
+                          image=args.image, timeout=args.timeout, memory_mb=args.memory_mb, shard=args.shard,
+                          resume=args.resume, dask=args.dask, rubric=args.rubric, data_dir=args.data, seed=args.seed,
+                          only=only, device=args.device, quiet=args.quiet)
+    if args.verb == "merge":
+        from grader import merge
+
+        return merge.main(shards=args.shards, out=args.out, quiet=args.quiet)
+    if args.verb == "bench":
+        from grader import bench
+
+        only = set(args.only.split(",")) if args.only else None
+        return bench.main(which=args.which, data_dir=args.data, only=only)
     raise AssertionError(args.verb)

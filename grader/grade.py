@@ -126,7 +126,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     result = GradeResult(sub.name, sum(c.score for c in checks), rub.max_score, checks, ctx.metrics,
                          environment(seed, device), time.monotonic() - started, seed)
     data = result.to_json()
-    data["environment"]["rubric_sha256"] = rub.digest
+    data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads)
     write_json(staging / "results.json", data)
     junit.write(data, staging / "junit.xml")
     html.write(data, staging, staging / "report.html")

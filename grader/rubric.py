@@ -58,7 +58,7 @@ def load_rubric(path: Path | None = None, *, only: set[str] | None = None) -> Ru
             continue
         checks.append(CheckConfig(check_id, float(entry.pop("points", 0)), MappingProxyType(entry)))
     return Rubric(path, int(data.get("seed", 0)), int(sandbox.get("memory_mb", 6144)),
-                  float(sandbox.get("probe_timeout_s", 120)), int(sandbox.get("threads", 2)), tuple(checks),
+                  float(sandbox.get("probe_timeout_s", 120)), int(sandbox.get("threads", 1)), tuple(checks),
                   hashlib.sha256(raw).hexdigest())
 
 

@@ -43,7 +43,7 @@ class Limits:
     cpu_seconds: int = 3600
     file_size_mb: int = 512
     processes: int = 256  # applied only when the child runs as another user (RLIMIT_NPROC is per user)
-    threads: int = 2  # torch/OpenMP threads in the child
+    threads: int = 1  # torch/OpenMP threads in the child (part of what makes a grade reproducible)
 
 
 @dataclass
