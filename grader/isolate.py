@@ -32,6 +32,9 @@ MEMORY_WORDS = ("MemoryError", "Cannot allocate memory", "failed to map segment"
 LOG_TAIL_CHARS = 4000
 # Root in the container keeps only what dropping student code to its user and cleaning up need.
 DOCKER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERRIDE")
+# Where the reports folder is mounted: inside a folder only root enters (the host folder's owner
+# may have the student's uid), as docker/run.sh does.
+DOCKER_REPORTS = "/grader-out/reports"
 
 _running: set[int] = set()  # process ids of the grades under way in this process
 _running_lock = threading.Lock()
@@ -95,13 +98,13 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
               f"{data / 'test'}:/data/test:ro",
               f"{data / 'training_frames_keypoints.csv'}:/data/training_frames_keypoints.csv:ro",
               f"{data / 'test_frames_keypoints.csv'}:/grader-secrets/test_frames_keypoints.csv:ro",
-              f"{out.resolve()}:/reports"]
+              f"{out.resolve()}:{DOCKER_REPORTS}"]
     samples = data.parent / "samples"
     if samples.is_dir():
         mounts.append(f"{samples}:/data/samples:ro")
     if settings.rubric is not None:
         mounts.append(f"{Path(settings.rubric).resolve()}:/rubric.toml:ro")
-    inner = grade_arguments(settings, name, "/submission", "/reports", "/data",
+    inner = grade_arguments(settings, name, "/submission", DOCKER_REPORTS, "/data",
                             None if settings.rubric is None else "/rubric.toml")
     # The same limits and privileges as docker/run.sh (make docker-grade): keep the two in step.
     return ["docker", "run", "--rm", "--name", container, "--network", "none", "--read-only",
@@ -109,6 +112,7 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
             "--pids-limit", "512", "--shm-size", "512m", "--user", "0:0", "--init",
             "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
             *[arg for cap in DOCKER_CAPABILITIES for arg in ("--cap-add", cap)],
+            "--env", f"FKP_REPORT_OWNER={os.getuid()}:{os.getgid()}",  # the report belongs to us, not to root
             *[arg for mount in mounts for arg in ("-v", mount)], settings.docker_image, *inner]
 
 

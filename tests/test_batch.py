@@ -203,11 +203,12 @@ def test_docker_command_line(tmp_path):
     line = " ".join(argv)
     assert argv[:3] == ["docker", "run", "--rm"]
     for part in ("--network none", "--read-only", "--tmpfs /tmp", "--memory=4096m", "--name fkp-alice-1",
-                 f"{tmp_path / 'alice'}:/submission:ro", f"{tmp_path / 'out'}:/reports",
+                 f"{tmp_path / 'alice'}:/submission:ro", f"{tmp_path / 'out'}:/grader-out/reports",
                  ":/grader-secrets/test_frames_keypoints.csv:ro", f"{RUBRIC}:/rubric.toml:ro"):
         assert part in line, part
     tail = argv[argv.index("fkp-grader:abc123") + 1:]
-    assert tail[:4] == ["grade", "/submission", "--out", "/reports"]
+    assert tail[:4] == ["grade", "/submission", "--out", "/grader-out/reports"]
+    assert f"FKP_REPORT_OWNER={os.getuid()}:{os.getgid()}" in argv
     assert "--rubric" in tail and tail[tail.index("--rubric") + 1] == "/rubric.toml"
     assert tail[tail.index("--only") + 1] == "model.import" and tail[tail.index("--seed") + 1] == "3"
 
