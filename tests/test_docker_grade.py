@@ -368,3 +368,48 @@ def test_make_grade_falls_back_to_local_grading_without_an_engine(tmp_path, data
     assert "-m grader grade" in output and "docker/run.sh" not in output, output
     assert "no student/models.py" in " ".join(output.split()), output  # the grader's console wraps lines
     assert result.returncode != 0
+
+
+# -- the grader's side of running as root (fast) -------------------------------------------------
+
+
+def test_scratch_folders_must_be_the_graders_alone(tmp_path, monkeypatch):
+    from grader.grade import private_scratch
+
+    fresh, planted = tmp_path / "fresh" / "cache", tmp_path / "planted"
+    monkeypatch.setenv("FKP_CACHE_DIR", str(fresh))
+    monkeypatch.setenv("MPLCONFIGDIR", str(planted))
+    planted.mkdir(mode=0o777)
+    planted.chmod(0o777)  # as if another user made it first: anyone may plant files in it
+    problem = private_scratch()
+    assert fresh.is_dir() and fresh.stat().st_mode & 0o777 == 0o700
+    assert problem and problem.startswith(f"MPLCONFIGDIR={planted} exists but is not a folder only the grader can write")
+    planted.chmod(0o755)
+    assert private_scratch() is None
+
+
+def test_link_as_scratch_folder_is_refused(tmp_path, monkeypatch):
+    from grader.grade import private_scratch
+
+    (tmp_path / "elsewhere").mkdir(mode=0o700)
+    (tmp_path / "cache").symlink_to(tmp_path / "elsewhere")
+    monkeypatch.setenv("FKP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    assert "is not a folder only the grader can write" in private_scratch()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="handing files to another user needs root")
+def test_report_is_handed_to_the_owner_named_by_the_environment(tmp_path, monkeypatch):
+    from grader.grade import hand_over, report_owner
+
+    report = tmp_path / "report"
+    (report / "artifacts").mkdir(parents=True)
+    (report / "results.json").write_text("{}")
+    (report / "artifacts" / "link").symlink_to("/etc/hostname")
+    monkeypatch.setenv("FKP_REPORT_OWNER", "4321:4322")
+    hand_over(report, report_owner())
+    for path in (report, report / "artifacts", report / "results.json", report / "artifacts" / "link"):
+        assert (path.lstat().st_uid, path.lstat().st_gid) == (4321, 4322), path
+    assert Path("/etc/hostname").stat().st_uid == 0  # a link is changed itself, never followed
+    monkeypatch.delenv("FKP_REPORT_OWNER")
+    assert report_owner() is None
