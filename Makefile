@@ -11,7 +11,7 @@ PYTEST_ARGS   ?=
 -include docker/docker.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data browser grade grade-local test test-fast bench clean
+.PHONY: help setup data browser grade grade-local test test-fast bench clean reference
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -52,3 +52,7 @@ bench: data  ## benchmarks that print timings
 clean:  ## remove reports and caches (keeps .venv and data/)
 	rm -rf $(REPORTS) .pytest_cache build *.egg-info
 	find . -name __pycache__ -prune -exec rm -rf {} +
+
+reference: data  ## retrain the reference submission's weights (CPU, ~25 min)
+	$(PY) tests/submissions/reference/train.py --data-dir data/facial-keypoints
+	$(PY) tests/submissions/reference/evaluate.py --data-dir data/facial-keypoints

@@ -2,7 +2,8 @@
 
 Each benchmark is a function registered in BENCHMARKS by name; it prints what it measured and
 returns a dict of numbers. ``batch``: four copies of the trained test fixture graded with
---jobs 1 and then --jobs 2, wall time of each and their ratio.
+--jobs 1 and then --jobs 2, wall time of each and their ratio; ``inference``: the reference net
+on the 770 test images; ``grade``: one whole grade of the reference submission.
 """
 from __future__ import annotations
 
@@ -59,6 +60,53 @@ def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, 
     ratio = timings[1] / timings[2]
     console.print(f"speed-up of --jobs 2 over --jobs 1: {ratio:.2f}x")
     return {"jobs1_s": timings[1], "jobs2_s": timings[2], "speedup": ratio}
+
+
+REFERENCE = ROOT / "tests" / "submissions" / "reference"
+
+
+@benchmark("inference")
+def bench_inference(console: Console, data_dir: Path, only: set[str] | None = None) -> dict:
+    """The reference net on the 770 preprocessed test images, in the grader's sandbox (one probe)."""
+    from grader import data
+    from grader.sandbox import Sandbox
+    from grader.submission import STARTER_FILES
+
+    images = data.load_eval_set(data_dir, "test").images
+    with Sandbox(REFERENCE / "student", extra_files=STARTER_FILES) as sandbox:
+        loaded = sandbox.call("load_weights", {"path": "student/saved_models/keypoints_model.pt"}, timeout=120)
+        if not loaded.ok:
+            raise RuntimeError(f"bench inference: the reference weights did not load: {loaded.error}")
+        started = time.monotonic()
+        result = sandbox.call("predict", {"images": sandbox.put_array("bench", images), "output": "bench_out"},
+                              timeout=600)
+        seconds = time.monotonic() - started
+    if not result.ok:
+        raise RuntimeError(f"bench inference: predict failed: {result.error}")
+    console.print(f"inference: reference net on {len(images)} test images in {seconds:.2f} s "
+                  f"({1000 * seconds / len(images):.1f} ms per image, {sandbox.limits.threads} thread)")
+    return {"inference_s": seconds, "images": len(images)}
+
+
+@benchmark("grade")
+def bench_grade(console: Console, data_dir: Path, only: set[str] | None = None) -> dict:
+    """Wall time of one whole grade of the reference submission, check by check."""
+    import json
+
+    from grader import grade
+
+    with tempfile.TemporaryDirectory(prefix="fkp-bench-") as scratch:
+        started = time.monotonic()
+        grade.main(submission=REFERENCE, out=Path(scratch), data_dir=data_dir, only=only, device="cpu", quiet=True)
+        seconds = time.monotonic() - started
+        results = json.loads((Path(scratch) / "reference" / "results.json").read_text())
+    table = Table(title=f"grade: reference submission, {seconds:.1f} s in all")
+    table.add_column("check")
+    table.add_column("seconds", justify="right")
+    for check in results["checks"]:
+        table.add_row(check["id"], f"{check['duration_s']:.1f}")
+    console.print(table)
+    return {"grade_s": seconds}
 
 
 def main(*, which: list[str] | None = None, data_dir: Path = Path("data/facial-keypoints"),

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--quiet", action="store_true")
 
     bench = verbs.add_parser("bench", help="benchmarks that print timings")
-    bench.add_argument("which", nargs="*", help="benchmarks to run (default: all); known: batch")
+    bench.add_argument("which", nargs="*", help="benchmarks to run (default: all); known: batch, inference, grade")
     bench.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
     bench.add_argument("--only", help="comma-separated check ids to run (default: the whole rubric)")
     return parser
