@@ -7,6 +7,7 @@ The canonical eval transform: rescale so the short side is 250, centre-crop 224,
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,22 +178,50 @@ def frame_matrix(frame: EvalFrame) -> np.ndarray:
     return np.array([[frame.scale_x, 0.0, -frame.offset_x], [0.0, frame.scale_y, -frame.offset_y]])
 
 
+# The affine helpers below feed the NME, so they avoid BLAS and LAPACK (matmul, inv, lstsq): those
+# pick kernels by CPU (OpenBLAS: Haswell, SkylakeX, ... or OPENBLAS_CORETYPE), which round the last
+# bits differently, and a grade must give the same numbers on every machine and in the container.
+# Element-wise numpy and correctly rounded sums (math.fsum) give the same bits everywhere.
+
+
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """(2, 3) affine applied to (..., 2) points."""
+    m = np.asarray(matrix, np.float64)
     points = np.asarray(points, np.float64)
-    return points @ matrix[:, :2].T + matrix[:, 2]
+    x, y = points[..., 0], points[..., 1]
+    return np.stack([m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2]], axis=-1)
 
 
 def invert_affine(matrix: np.ndarray) -> np.ndarray:
-    linear_inv = np.linalg.inv(matrix[:, :2])
-    return np.hstack([linear_inv, -(linear_inv @ matrix[:, 2])[:, None]])
+    (a, b, c), (d, e, f) = np.asarray(matrix, np.float64).tolist()
+    det = a * e - b * d
+    if det == 0.0:
+        raise np.linalg.LinAlgError("the affine map is singular")
+    ia, ib, id_, ie = e / det, -b / det, -d / det, a / det
+    return np.array([[ia, ib, -(ia * c + ib * f)], [id_, ie, -(id_ * c + ie * f)]])
 
 
 def fit_affine(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
-    """Least-squares (2, 3) affine taking source (K, 2) to target (K, 2), and its worst residual in pixels."""
-    design = np.hstack([source, np.ones((len(source), 1))])  # (K, 3)
-    solution, *_ = np.linalg.lstsq(design, target, rcond=None)  # (3, 2)
-    matrix = solution.T
+    """Least-squares (2, 3) affine taking source (K, 2) to target (K, 2), and its worst residual in pixels.
+
+    Normal equations on centred coordinates (well conditioned for a spread-out probe grid), every
+    sum by ``math.fsum``: the same matrix, to the bit, on any CPU."""
+    source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)
+    n = len(source)
+    mean_x, mean_y = math.fsum(source[:, 0].tolist()) / n, math.fsum(source[:, 1].tolist()) / n
+    u, v = source[:, 0] - mean_x, source[:, 1] - mean_y
+    suu, suv, svv = (math.fsum(p.tolist()) for p in (u * u, u * v, v * v))
+    det = suu * svv - suv * suv
+    if not det > 0.0:
+        raise np.linalg.LinAlgError("the source points are collinear: no unique affine map")
+    rows = []
+    for column in (0, 1):
+        mean_t = math.fsum(target[:, column].tolist()) / n
+        w = target[:, column] - mean_t
+        suw, svw = math.fsum((u * w).tolist()), math.fsum((v * w).tolist())
+        a, b = (svv * suw - suv * svw) / det, (suu * svw - suv * suw) / det
+        rows.append([a, b, mean_t - a * mean_x - b * mean_y])
+    matrix = np.array(rows)
     return matrix, float(np.abs(apply_affine(matrix, source) - target).max())
 
 
