@@ -42,9 +42,20 @@ def copy_trained(to: Path) -> Path:
     return to
 
 
-def comparable(results: dict) -> dict:
-    """results.json minus what legitimately differs between two runs or two machines."""
-    return without_timings({k: v for k, v in results.items() if k != "environment"})
+def comparable(results: dict, places: dict[str, str]) -> dict:
+    """results.json minus what legitimately differs between two runs or two places: timings, the
+    `environment` block, and where the data is (paths given to notebooks), named by ``places``."""
+    def rename(value):
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        if isinstance(value, str):
+            for path, name in places.items():
+                if value == path or value.startswith(path + "/"):
+                    return name + value[len(path):]
+        return value
+    return rename(without_timings({k: v for k, v in results.items() if k != "environment"}))
 
 
 def first_difference(a, b, path: str = "") -> str | None:
@@ -136,12 +147,16 @@ def test_make_grade_uses_the_container_when_an_engine_answers(clean):
 
 
 @pytest.mark.docker
-def test_container_grade_equals_local_grade(clean):
+def test_container_grade_equals_local_grade(clean, dataset_dir, samples_dir):
     local, container = clean["local"], clean["results"]
     assert local["environment"]["sandbox_user"] is None
     assert container["score"] == local["score"]
     assert container["metrics"] == local["metrics"]
-    difference = first_difference(comparable(local), comparable(container))
+    # Longest paths first: the samples may sit inside the data folder.
+    here = {str(samples_dir.resolve()): "<samples>", str(samples_dir): "<samples>",
+            str(dataset_dir.resolve()): "<data>", str(dataset_dir): "<data>"}
+    there = {"/data/samples": "<samples>", "/data": "<data>"}
+    difference = first_difference(comparable(local, here), comparable(container, there))
     assert difference is None, f"results.json differs between local and container grading at {difference}"
 
 
