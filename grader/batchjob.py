@@ -19,7 +19,7 @@ import grader
 from grader import intake, isolate
 from grader.gradebook import Row, failure_results, row_from_results, write_marker
 from grader.isolate import GradeEnd, GradeSettings
-from grader.results import write_json
+from grader.results import publish_folder, write_json
 
 WORK_DIR = ".batch-work"
 SOURCE_SUFFIXES = (".py", ".toml", ".j2")
@@ -54,15 +54,6 @@ def scratch_for(ctx: JobContext, name: str) -> Path:
     root = ctx.out / WORK_DIR
     root.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
-
-
-def publish_folder(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging`` with two renames (the same filesystem: both live under OUT)."""
-    old = target.with_name(f".{target.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def file_report(ctx: JobContext, row: Row, end: GradeEnd, graded_out: Path) -> Row:

@@ -20,7 +20,7 @@ from grader.checks import Context
 from grader.data import labels_csv
 from grader.progress import GradeProgress, summary_table
 from grader.report import html, junit
-from grader.results import GradeResult, write_json
+from grader.results import GradeResult, publish_folder, write_json
 from grader.rubric import load_rubric
 from grader.runner import run_checks
 from grader.sandbox import Limits, Sandbox, sandbox_user
@@ -82,15 +82,6 @@ def hand_over(folder: Path, owner: tuple[int, int] | None) -> None:
         os.chown(path, *owner, follow_symlinks=False)
 
 
-def publish(staging: Path, target: Path) -> None:
-    """Replace ``target`` by ``staging`` with two renames (never a half-written folder at ``target``)."""
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
          data_dir: Path | None = None, seed: int | None = None, device: str = "auto",
          only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
@@ -132,7 +123,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     html.write(data, staging, staging / "report.html")
     target = out / sub.name
     hand_over(staging, report_owner())
-    publish(staging, target)
+    publish_folder(staging, target)
     console.print(summary_table(data))
     console.print(f"Report: {target / 'report.html'}")
     if fail_under is not None and data["score"] < fail_under:

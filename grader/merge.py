@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 
 from grader.batch import write_outputs
-from grader.batchjob import publish_folder
+from grader.results import publish_folder
 from grader.events import read_events
 from grader.gradebook import Row, read_marker
 from grader.results import write_atomic, write_json

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -91,3 +92,13 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write_json(path: Path, data: dict) -> None:
     write_atomic(path, json.dumps(data, indent=2, sort_keys=False, default=float) + "\n")
+
+
+def publish_folder(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with two renames on one filesystem: readers never see a
+    half-written folder at ``target``."""
+    old = target.with_name(f".{target.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
