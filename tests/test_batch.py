@@ -77,6 +77,7 @@ def class_folder(to: Path) -> Path:
     for outcome in ("hangs_at_import", "memory_hog", "not_a_submission"):
         copy_fixture(outcome, subs)
     hangs = copy_fixture("small_trained", subs, "hangs_on_test_set")  # the trained net, with a forward that hangs
+    (hangs / "student" / "models.py").rename(hangs / "student" / "trained_models.py")
     shutil.copy2(SUBMISSIONS / "hangs_on_test_set" / "student" / "models.py", hangs / "student" / "models.py")
     zip_with(subs / "zip_slip.zip", {"student/models.py": "import torch\n", "../../escaped.py": "print('out')\n"})
     (subs / "corrupt.zip").write_bytes(b"PK\x03\x04 this is not really a zip file")
