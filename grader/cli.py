@@ -5,6 +5,15 @@ import argparse
 from pathlib import Path
 
 
+def add_grading_options(parser: argparse.ArgumentParser) -> None:
+    """The options that decide a grade, shared by ``grade`` and ``batch``."""
+    parser.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
+    parser.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
+    parser.add_argument("--seed", type=int, help="override the rubric's seed")
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m grader", description="Grade Facial Keypoint Detection submissions.")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -19,11 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder with student/ and notebooks/ (or the classic layout); optional with --manual")
     grade.add_argument("--out", type=Path, default=Path("reports"), help="reports folder (default: reports)")
     grade.add_argument("--name", help="report name (default: the submission folder's name)")
-    grade.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
-    grade.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
-    grade.add_argument("--seed", type=int, help="override the rubric's seed")
-    grade.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    grade.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+    add_grading_options(grade)
     grade.add_argument("--fail-under", type=float, help="exit 1 when the score is below this")
     grade.add_argument("--quiet", action="store_true")
     grade.add_argument("--manual", type=Path, metavar="SCORES_CSV",
@@ -44,11 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--dask", metavar="ADDRESS", help="send each submission to this Dask scheduler")
     batch.add_argument("--docker", action="store_true", help="grade each submission in the grading image")
     batch.add_argument("--image", help="image for --docker (default: $FKP_DOCKER_IMAGE)")
-    batch.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
-    batch.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
-    batch.add_argument("--seed", type=int, help="override the rubric's seed")
-    batch.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    batch.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+    add_grading_options(batch)
     batch.add_argument("--quiet", action="store_true")
 
     merge = verbs.add_parser("merge", help="join the outputs of sharded batches into one gradebook and index")
