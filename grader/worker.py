@@ -301,6 +301,8 @@ def probe_eval_transform(args: dict) -> dict:
     transform = getattr(student_module("transforms"), "eval_transform", None)
     if transform is None:
         return {"defined": False}
+    if not args.get("paths"):  # the grader asks first, before it reads any test image
+        return {"defined": True}
     probe_points = np.load(args["probe_points"])  # (N, 68, 2) original pixels: a grid, not labels
     images, points = [], []
     for index, path in enumerate(args["paths"]):
