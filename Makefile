@@ -27,7 +27,7 @@ setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (
 data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
 	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
 
-grade: data  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
+grade:  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \
 	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
 	  $(MAKE) --no-print-directory grade-local; fi
