@@ -47,7 +47,7 @@ test-fast: data  ## unit tests only (no training, no browser, no docker)
 	$(PY) -m pytest -m "not slow and not browser and not docker" $(PYTEST_ARGS)
 
 bench: data  ## benchmarks that print timings
-	$(PY) -m grader bench
+	$(PY) -m bench
 
 clean:  ## remove reports and caches (keeps .venv and data/)
 	rm -rf $(REPORTS) .pytest_cache build *.egg-info

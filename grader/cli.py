@@ -57,21 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, required=True, help="folder for the merged outputs")
     merge.add_argument("--quiet", action="store_true")
 
-    bench = verbs.add_parser("bench", help="benchmarks that print timings")
-    bench.add_argument("which", nargs="*", help="benchmarks to run (default: all); known: batch, inference, grade")
-    bench.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
-    bench.add_argument("--only", help="comma-separated check ids to run (default: the whole rubric)")
     return parser
 
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb == "data":
-        from grader import fetch
+        from grader.data import fetch
 
         return fetch.main(source=args.source, samples_source=args.samples_source, dest=args.dest)
     if args.verb == "grade":
-        from grader import grade, manual
+        from grader import grade
+        from grader.report import manual
 
         if args.submission is None and args.manual is None:
             build_parser().error("grade needs a SUBMISSION folder (or --manual SCORES_CSV)")
@@ -85,11 +82,11 @@ def run(argv: list[str] | None = None) -> int:
             status = manual.main(scores_csv=args.manual, out=args.out) or status
         return status
     if args.verb == "report":
-        from grader import rerender
+        from grader.report import rerender
 
         return rerender.main(report_dir=args.report_dir)
     if args.verb == "batch":
-        from grader import batch
+        from grader.batch import run as batch
 
         only = set(args.only.split(",")) if args.only else None
         return batch.main(submissions=args.submissions, out=args.out, jobs=args.jobs, docker=args.docker,
@@ -97,12 +94,7 @@ def run(argv: list[str] | None = None) -> int:
                           resume=args.resume, dask=args.dask, rubric=args.rubric, data_dir=args.data, seed=args.seed,
                           only=only, device=args.device, quiet=args.quiet)
     if args.verb == "merge":
-        from grader import merge
+        from grader.batch import merge
 
         return merge.main(shards=args.shards, out=args.out, quiet=args.quiet)
-    if args.verb == "bench":
-        from grader import bench
-
-        only = set(args.only.split(",")) if args.only else None
-        return bench.main(which=args.which, data_dir=args.data, only=only)
     raise AssertionError(args.verb)

@@ -17,14 +17,15 @@ from rich.console import Console
 
 from grader import __version__
 from grader.checks import Context
-from grader.data import labels_csv
+from grader.checks.runner import run_checks
+from grader.data.dataset import labels_csv
 from grader.progress import GradeProgress, summary_table
 from grader.report import html, junit
 from grader.results import GradeResult, publish_folder, write_json
 from grader.rubric import load_rubric
-from grader.runner import run_checks
-from grader.sandbox import Limits, Sandbox, sandbox_user
-from grader.submission import STARTER_FILES, SubmissionError, find_submission
+from grader.sandbox.limits import Limits, sandbox_user
+from grader.sandbox.spawn import Sandbox
+from grader.submission.layout import STARTER_FILES, SubmissionError, find_submission
 
 
 def environment(seed: int, device: str) -> dict:

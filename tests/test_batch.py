@@ -17,14 +17,15 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import browser
+import pytest
 from grading import DATA, ROOT, SUBMISSIONS, without_timings
 
-from grader import batch, grade, intake, isolate, merge
-from grader.events import read_events
-from grader.gradebook import Row, gradebook_csv, mark_duplicates
+from grader import grade
+from grader.batch import intake, isolate, merge
+from grader.batch import run as batch
+from grader.batch.events import read_events
+from grader.batch.gradebook import Row, gradebook_csv, mark_duplicates
 from grader.report import index
 
 RUBRIC = ROOT / "tests" / "rubrics" / "batch.toml"

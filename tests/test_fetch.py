@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import fetch
+from grader.data import fetch
 
 ROOT = Path(__file__).resolve().parents[1]
 

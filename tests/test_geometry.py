@@ -8,23 +8,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader import data
+from grader.data import dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Fits a noisy affine per image, inverts it, maps points both ways; prints a hash of every bit.
 PROGRAM = """
 import hashlib, numpy as np
-from grader import data
+from grader.data import dataset
 rng = np.random.default_rng(7)
 digest = hashlib.sha256()
 for _ in range(50):
-    source = data.probe_grid(int(rng.integers(150, 1500)), int(rng.integers(150, 1500))).astype(np.float64)
+    source = dataset.probe_grid(int(rng.integers(150, 1500)), int(rng.integers(150, 1500))).astype(np.float64)
     truth = np.array([[rng.uniform(0.1, 2), rng.uniform(-0.3, 0.3), rng.uniform(-300, 300)],
                       [rng.uniform(-0.3, 0.3), rng.uniform(0.1, 2), rng.uniform(-300, 300)]])
-    target = data.apply_affine(truth, source) + rng.normal(0, 0.05, source.shape)
-    matrix, residual = data.fit_affine(source, target)
-    back = data.apply_affine(data.invert_affine(matrix), target)
+    target = dataset.apply_affine(truth, source) + rng.normal(0, 0.05, source.shape)
+    matrix, residual = dataset.fit_affine(source, target)
+    back = dataset.apply_affine(dataset.invert_affine(matrix), target)
     for array in (matrix, np.array([residual]), back):
         digest.update(np.ascontiguousarray(array).tobytes())
 print(digest.hexdigest())
@@ -34,18 +34,18 @@ print(digest.hexdigest())
 def test_fit_invert_and_apply_agree_with_numpy_linear_algebra():
     rng = np.random.default_rng(0)
     for _ in range(100):
-        source = data.probe_grid(int(rng.integers(100, 2000)), int(rng.integers(100, 2000))).astype(np.float64)
+        source = dataset.probe_grid(int(rng.integers(100, 2000)), int(rng.integers(100, 2000))).astype(np.float64)
         truth = np.array([[rng.uniform(0.1, 3), rng.uniform(-0.5, 0.5), rng.uniform(-500, 500)],
                           [rng.uniform(-0.5, 0.5), rng.uniform(0.1, 3), rng.uniform(-500, 500)]])
-        target = data.apply_affine(truth, source) + rng.normal(0, 0.01, source.shape)
-        matrix, residual = data.fit_affine(source, target)
+        target = dataset.apply_affine(truth, source) + rng.normal(0, 0.01, source.shape)
+        matrix, residual = dataset.fit_affine(source, target)
         design = np.hstack([source, np.ones((len(source), 1))])
         np.testing.assert_allclose(matrix, np.linalg.lstsq(design, target, rcond=None)[0].T, rtol=1e-9, atol=1e-8)
         assert residual == pytest.approx(np.abs(design @ matrix.T - target).max(), abs=1e-9)
         full = np.vstack([truth, [0.0, 0.0, 1.0]])
-        np.testing.assert_allclose(data.invert_affine(truth), np.linalg.inv(full)[:2], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(dataset.invert_affine(truth), np.linalg.inv(full)[:2], rtol=1e-12, atol=1e-12)
     with pytest.raises(np.linalg.LinAlgError):
-        data.fit_affine(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), np.zeros((3, 2)))
+        dataset.fit_affine(np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), np.zeros((3, 2)))
 
 
 def test_the_same_bits_whatever_kernels_openblas_picks():

@@ -5,7 +5,6 @@ import shutil
 
 import pytest
 import torch
-
 from grading import ROOT, SUBMISSIONS, check_golden, copy_submission, grade_folder, statuses
 
 # Checks before the slow ones: enough to tell every broken-model fixture apart.

@@ -6,13 +6,12 @@ import importlib.util
 import json
 import sys
 
+import browser
 import cv2
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-
-import browser
 from grading import SUBMISSIONS, grade_folder, without_timings
 
 pytestmark = pytest.mark.slow

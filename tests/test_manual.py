@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from grader.manual import ManualScoresError, merge_manual
+from grader.report.manual import ManualScoresError, merge_manual
 
 
 def results() -> dict:

@@ -9,16 +9,17 @@ import json
 import shutil
 from pathlib import Path
 
+import browser
 import nbformat
 import pytest
-
-import browser
-from grader import notebook_evidence as ev
-from grader import notebooks
-from grader.checks.base import Context
-from grader.rubric import load_rubric
-from grader.submission import find_submission
 from grading import DATA, ROOT, SUBMISSIONS, grade_folder, statuses
+
+from grader.checks.base import Context
+from grader.notebooks import collect
+from grader.notebooks import evidence as ev
+from grader.notebooks import run as notebooks
+from grader.rubric import load_rubric
+from grader.submission.layout import find_submission
 
 STARTER = ROOT / "notebooks"
 REFERENCE = SUBMISSIONS / "reference" / "notebooks"
@@ -109,9 +110,9 @@ def test_printed_losses_are_validated():
 
 
 def test_probe_facts_need_the_run_nonce_and_right_types():
-    assert notebooks.parse_probe('FKP-PROBE-abc {"faces": {"count": 2}}', "abc") == {"faces": {"count": 2}}
-    assert notebooks.parse_probe('FKP-PROBE-xyz {"faces": {"count": 2}}', "abc") == {}
-    assert notebooks.parse_probe('FKP-PROBE-abc [1]\nFKP-PROBE-abc {}', "abc") == {}
+    assert collect.parse_probe('FKP-PROBE-abc {"faces": {"count": 2}}', "abc") == {"faces": {"count": 2}}
+    assert collect.parse_probe('FKP-PROBE-xyz {"faces": {"count": 2}}', "abc") == {}
+    assert collect.parse_probe('FKP-PROBE-abc [1]\nFKP-PROBE-abc {}', "abc") == {}
     facts = {"faces": {"count": True}, "optimizer": {"covers_net": 1}}
     assert ev.fact(facts, "faces", "count", kind=int) is None
     assert ev.fact(facts, "optimizer", "covers_net", kind=float) == 1.0

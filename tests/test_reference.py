@@ -1,9 +1,8 @@
 """The reference submission: full marks on every automatic check, NME under dlib's 7.0 %."""
 from __future__ import annotations
 
-import pytest
-
 import browser
+import pytest
 from grading import SUBMISSIONS, grade_folder
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,9 @@ import textwrap
 
 import pytest
 
-from grader.sandbox import Limits, Sandbox, run_command
+from grader.sandbox.command import run_command
+from grader.sandbox.limits import Limits
+from grader.sandbox.spawn import Sandbox
 
 NET = """
 import torch.nn as nn

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.sandbox import ProbeResult
+from grader.sandbox.spawn import ProbeResult
 
 
 @dataclass

@@ -8,8 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from grader import data, metrics
 from grader.checks.base import Context, Outcome, check, probe_failure
+from grader.data import dataset, metrics
 from grader.report import figures
 
 TILE_HEIGHT = 300
@@ -41,16 +41,16 @@ def padded_crop(gray: np.ndarray, box, padding: float) -> tuple[np.ndarray, tupl
 def to_photo(outputs: np.ndarray, geometry) -> np.ndarray:
     """Net outputs (136,) in normalised crop units -> (68, 2) photo pixels."""
     x0, y0, sx, sy = geometry
-    return data.denormalise(outputs.reshape(68, 2)) * np.array([sx, sy]) + np.array([x0, y0])
+    return dataset.denormalise(outputs.reshape(68, 2)) * np.array([sx, sy]) + np.array([x0, y0])
 
 
 def build_collage(ctx: Context, count: int) -> tuple[np.ndarray, list, list[np.ndarray], list[str]]:
     """Labelled test faces side by side: (gray collage, tile boxes, true points in collage pixels, names)."""
-    table = data.read_table(ctx.data_dir, "test")
+    table = dataset.read_table(ctx.data_dir, "test")
     rng = np.random.default_rng(ctx.seed)
     tiles, truths, names = [], [], []
     for index in rng.permutation(len(table.names)):
-        gray = data.read_gray(table.image_path(ctx.data_dir, index))
+        gray = dataset.read_gray(table.image_path(ctx.data_dir, index))
         if len(detect(gray, {"scale_factor": 1.2, "min_neighbors": 5})) != 1:
             continue  # keep faces the cascade sees clearly on their own
         scale = TILE_HEIGHT / gray.shape[0]
@@ -86,7 +86,7 @@ def run_net(ctx: Context, crops: list[np.ndarray], name: str, cfg):
 def photos_part(ctx: Context, cfg, artifacts: list[str]) -> tuple[dict, Outcome | None]:
     found = {}
     for photo, expected in dict(cfg["photos"]).items():
-        path = data.samples_dir(ctx.data_dir) / photo
+        path = dataset.samples_dir(ctx.data_dir) / photo
         bgr = cv2.imread(str(path))
         if bgr is None:
             raise RuntimeError(f"{path}: sample photo missing; run `make data`")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from grader import data, metrics
 from grader.checks.base import Context, Outcome, check, failed, probe_failure
+from grader.data import dataset, metrics
 from grader.report import figures
 from grader.rubric import linear_fraction
 
@@ -26,7 +26,7 @@ def student_preprocessing(ctx: Context, table, cfg) -> tuple[np.ndarray, np.ndar
         return None  # the canonical transform: no test image needs reading here
     paths = [str((ctx.data_dir / "test" / name).resolve()) for name in table.names]
     sizes = [cv2.imread(p, cv2.IMREAD_UNCHANGED).shape[:2] for p in paths]
-    grid = np.stack([data.probe_grid(h, w) for h, w in sizes])  # (N, 68, 2)
+    grid = np.stack([dataset.probe_grid(h, w) for h, w in sizes])  # (N, 68, 2)
     args = {"paths": paths, "probe_points": ctx.sandbox.put_array("probe_points", grid)}
     result = ctx.sandbox.call("eval_transform", args, timeout=ctx.timeout(cfg), on_progress=ctx.progress)
     if not result.ok:
@@ -34,13 +34,13 @@ def student_preprocessing(ctx: Context, table, cfg) -> tuple[np.ndarray, np.ndar
     if not result.value.get("defined"):
         return None
     images = ctx.sandbox.get_array(result.value["images"]).astype(np.float32)
-    moved = data.denormalise(ctx.sandbox.get_array(result.value["points"]))  # (N, 68, 2) eval-frame pixels
+    moved = dataset.denormalise(ctx.sandbox.get_array(result.value["points"]))  # (N, 68, 2) eval-frame pixels
     if images.shape != (len(paths), 1, 224, 224) or moved.shape != (len(paths), 68, 2) or not np.isfinite(moved).all():
         return failed(f"eval_transform returned images {images.shape} and keypoints {moved.shape}.",
                       "eval_transform must return 1x224x224 images and (68, 2) keypoints, like data_transform.")
     matrices, worst = [], 0.0
     for source, target in zip(grid, moved):
-        matrix, residual = data.fit_affine(source, target)
+        matrix, residual = dataset.fit_affine(source, target)
         matrices.append(matrix)
         worst = max(worst, residual)
     if worst > MAX_RESIDUAL_PX:
@@ -67,14 +67,14 @@ def pictures(ctx: Context, images, pred_eval, true_eval, per_image, names) -> li
 
 @check("evaluation.test_set", "Trained weights on the hidden test labels", requires=("weights.load", "model.output_shape"))
 def test_set(ctx: Context, cfg) -> Outcome:
-    table = data.read_table(ctx.data_dir, "test")
+    table = dataset.read_table(ctx.data_dir, "test")
     custom = student_preprocessing(ctx, table, cfg)
     if isinstance(custom, Outcome):
         return custom
     if custom is None:
-        eval_set = data.load_eval_set(ctx.data_dir, "test")
+        eval_set = dataset.load_eval_set(ctx.data_dir, "test")
         images = eval_set.images
-        matrices = np.stack([data.frame_matrix(f) for f in eval_set.frames])
+        matrices = np.stack([dataset.frame_matrix(f) for f in eval_set.frames])
         preprocessing = "canonical (short side 250, centre crop 224, gray, /255)"
     else:
         images, matrices = custom
@@ -92,10 +92,10 @@ def test_set(ctx: Context, cfg) -> Outcome:
         bad = int((~np.isfinite(outputs).all(axis=1)).sum())
         return failed(f"The trained net's outputs contain NaN or infinite values for {bad} of {n} test images.",
                       "Training diverged (NaN weights?). Retrain with a smaller learning rate and check the loss.")
-    pred_eval = data.denormalise(outputs.reshape(n, 68, 2))  # (N, 68, 2) eval-frame pixels
-    true_eval = np.stack([data.apply_affine(m, k) for m, k in zip(matrices, table.keypoints)])
-    pred_orig = np.stack([data.apply_affine(data.invert_affine(m), p) for m, p in zip(matrices, pred_eval)])
-    summary = metrics.summarise(pred_orig, table.keypoints, data.normalise(pred_eval), data.normalise(true_eval))
+    pred_eval = dataset.denormalise(outputs.reshape(n, 68, 2))  # (N, 68, 2) eval-frame pixels
+    true_eval = np.stack([dataset.apply_affine(m, k) for m, k in zip(matrices, table.keypoints)])
+    pred_orig = np.stack([dataset.apply_affine(dataset.invert_affine(m), p) for m, p in zip(matrices, pred_eval)])
+    summary = metrics.summarise(pred_orig, table.keypoints, dataset.normalise(pred_eval), dataset.normalise(true_eval))
     per_image = metrics.nme_per_image(pred_orig, table.keypoints)
     worst = [{"name": table.names[i], "nme": float(per_image[i])} for i in np.argsort(per_image)[::-1][:10]]
     ctx.metrics.update(nme=summary["nme"], nme_median=summary["nme_median"], mse=summary["mse"],

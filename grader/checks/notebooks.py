@@ -12,9 +12,10 @@ import math
 
 import nbformat
 
-from grader import notebook_evidence as ev
 from grader.checks.base import Context, Outcome, check, failed, passed
-from grader.notebooks import NotebookRun, cell_label, execution
+from grader.notebooks import evidence as ev
+from grader.notebooks.collect import NotebookRun, cell_label
+from grader.notebooks.run import execution
 
 REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 MAX_STEPS = 10_000_000  # a plausible count of optimizer steps reported by the probe

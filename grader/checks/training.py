@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader import data
 from grader.checks.base import Context, Outcome, check, failed, passed, probe_failure
+from grader.data import dataset
 from grader.report.figures import loss_curve
 
 
@@ -12,8 +12,8 @@ from grader.report.figures import loss_curve
 def brief_training(ctx: Context, cfg) -> Outcome:
     n_train, n_held = int(cfg["train_images"]), int(cfg["heldout_images"])
     order = np.random.default_rng(ctx.seed).permutation(3462)
-    train_x, train_y = data.eval_subset(ctx.data_dir, "training", order[:n_train])
-    held_x, held_y = data.eval_subset(ctx.data_dir, "training", order[n_train : n_train + n_held])
+    train_x, train_y = dataset.eval_subset(ctx.data_dir, "training", order[:n_train])
+    held_x, held_y = dataset.eval_subset(ctx.data_dir, "training", order[n_train : n_train + n_held])
     args = {
         "images": ctx.sandbox.put_array("brief_train_images", train_x),
         "keypoints": ctx.sandbox.put_array("brief_train_keypoints", train_y),

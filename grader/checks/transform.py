@@ -4,15 +4,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from grader import data
 from grader.checks.base import Context, Outcome, check, failed, probe_failure
+from grader.data import dataset
 
 SAMPLE_INDEX = 7  # a training image; its labels are training labels, safe to hand to student code
 
 
 def sample_cases(data_dir) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """RGB, RGBA, gray, smaller than 224 and non-square versions of one real training sample."""
-    table = data.read_table(data_dir, "training")
+    table = dataset.read_table(data_dir, "training")
     bgr = cv2.imread(str(table.image_path(data_dir, SAMPLE_INDEX)))
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
     keypoints = table.keypoints[SAMPLE_INDEX]

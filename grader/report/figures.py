@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from grader.metrics import LANDMARK_GROUPS  # noqa: E402
+from grader.data.metrics import LANDMARK_GROUPS  # noqa: E402
 
 PRED_COLOUR, TRUE_COLOUR = "#ff3b30", "#34c759"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from grader.gradebook import Row, check_columns
+from grader.batch.gradebook import Row, check_columns
 from grader.results import write_atomic
 
 TEMPLATES = Path(__file__).with_name("templates")

@@ -23,12 +23,12 @@ sys.path.insert(2, str(REPO / "student"))  # the course's data_load.py, which th
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from data_load import read_image_rgb  # noqa: E402
-from grader.data import denormalise, load_eval_set, read_table  # noqa: E402
-from grader.metrics import summarise  # noqa: E402
 from models import Net  # noqa: E402
 from transforms import eval_transform  # noqa: E402
+
+from grader.data.dataset import denormalise, load_eval_set, read_table  # noqa: E402
+from grader.data.metrics import summarise  # noqa: E402
 
 WEIGHTS = HERE / "student" / "saved_models" / "keypoints_model.pt"
 

@@ -1,6 +1,7 @@
 """Run student code in a child process: the only place that spawns it.
 
-The child is ``worker.py`` (standalone, copied into a fresh working directory), which imports
+The child is ``child/worker.py`` and its probe modules (standalone, copied into a fresh working
+directory), which import
 the student's code once and serves probes in turn. Requests go in as JSON lines on stdin,
 answers come back as JSON lines on a private pipe, so nothing the student prints can
 forge an answer; the student's stdout/stderr go to a log file. Arrays cross as ``.npy`` files
@@ -13,11 +14,8 @@ a fresh network namespace where the kernel allows it; optionally another user
 """
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import pwd
-import resource
 import select
 import shutil
 import signal
@@ -30,20 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-WORKER_SOURCE = Path(__file__).with_name("worker.py")
-CLONE_NEWNET = 0x40000000
-LOG_TAIL_CHARS = 4000
+from grader.sandbox.limits import LOG_TAIL_CHARS, Limits, child_setup, sandbox_user
 
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one child process."""
-
-    memory_mb: int = 6144  # RLIMIT_DATA: heap and private mappings (torch's libraries map far more address space)
-    cpu_seconds: int = 3600
-    file_size_mb: int = 512
-    processes: int = 256  # applied only when the child runs as another user (RLIMIT_NPROC is per user)
-    threads: int = 1  # torch/OpenMP threads in the child (part of what makes a grade reproducible)
+CHILD_SOURCES = Path(__file__).with_name("child")  # worker.py and its fkp_* modules, copied side by side
 
 
 @dataclass
@@ -60,38 +47,6 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
-
-def _try_unshare_network() -> bool:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.unshare(CLONE_NEWNET) == 0
-    except OSError:
-        return False
-
-
-def _child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network: bool) -> None:
-    """Runs in the forked child before exec: new session, network namespace, rlimits, drop privileges."""
-    os.setsid()
-    if isolate_network:
-        _try_unshare_network()
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb, limits.memory_mb * mb))
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if user is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        os.setgroups([])
-        os.setgid(user.pw_gid)
-        os.setuid(user.pw_uid)
-
-
-def sandbox_user() -> pwd.struct_passwd | None:
-    """The unprivileged user named by FKP_SANDBOX_USER, when the grader runs as root."""
-    name = os.environ.get("FKP_SANDBOX_USER", "")
-    if not name or os.geteuid() != 0:
-        return None
-    return pwd.getpwnam(name)
 
 
 class Sandbox:
@@ -119,7 +74,8 @@ class Sandbox:
     # -- set-up ---------------------------------------------------------------------------------
     def _prepare(self) -> None:
         """Copy the worker and the student's files into the working directory (the child's only copy)."""
-        shutil.copy2(WORKER_SOURCE, self.root / "worker.py")
+        for source in sorted(CHILD_SOURCES.glob("*.py")):
+            shutil.copy2(source, self.root / source.name)
         shutil.copytree(self.student_src, self.root / "student", symlinks=False,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
         for name, source in self.extra_files.items():  # course files a submission may leave out
@@ -153,7 +109,7 @@ class Sandbox:
             [sys.executable, "-u", "worker.py", "--answers-fd", str(write_answers)],
             cwd=self.root, env=self.environment(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
             pass_fds=(write_answers,),
-            preexec_fn=lambda: _child_setup(self.limits, self.user, self.isolate_network),
+            preexec_fn=lambda: child_setup(self.limits, self.user, self.isolate_network),
         )
         log.close()
         os.close(write_answers)
@@ -293,45 +249,3 @@ class Sandbox:
     def __exit__(self, *exc) -> None:
         self.close()
 
-
-@dataclass
-class CommandResult:
-    """A sandboxed command's end: exit status (negative: signal), whether the wall timeout hit, output tail."""
-
-    returncode: int | None
-    timed_out: bool
-    output_tail: str
-    duration_s: float
-
-
-def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = Limits(),
-                env: dict[str, str] | None = None, isolate_network: bool = True) -> CommandResult:
-    """Run a whole command (e.g. a notebook executor and its kernel) under the sandbox's limits and user.
-
-    ``cwd`` must already hold what the command needs; when a sandbox user is set it is chowned to it.
-    """
-    user = sandbox_user()
-    if user is not None:
-        for path in [cwd, *Path(cwd).rglob("*")]:
-            os.chown(path, user.pw_uid, user.pw_gid)
-    base = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd),
-            "TMPDIR": str(cwd), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd)}
-    base.update(env or {})
-    started = time.monotonic()
-    # An unnamed file of the grader's: nothing the command does to ``cwd`` can redirect what is read back.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(argv, cwd=cwd, env=base, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=lambda: _child_setup(limits, user, isolate_network))
-        try:
-            code, timed_out = proc.wait(timeout=timeout), False
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            code = proc.wait()
-        log.seek(max(0, log.seek(0, os.SEEK_END) - 4 * LOG_TAIL_CHARS))
-        text = log.read().decode("utf-8", "replace")
-    return CommandResult(code, timed_out, text[-LOG_TAIL_CHARS:], time.monotonic() - started)

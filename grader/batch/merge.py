@@ -14,11 +14,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from grader.batch import write_outputs
-from grader.results import publish_folder
-from grader.events import read_events
-from grader.gradebook import Row, read_marker
-from grader.results import write_atomic, write_json
+from grader.batch.events import read_events
+from grader.batch.gradebook import Row, read_marker
+from grader.batch.run import write_outputs
+from grader.results import publish_folder, write_atomic, write_json
 
 CONSISTENT_KEYS = ("grader_sha256", "rubric_sha256", "seed", "only")
 

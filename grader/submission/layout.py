@@ -12,7 +12,7 @@ from pathlib import Path
 
 WEIGHT_SUFFIXES = (".pt", ".pth")
 # The course's complete data_load.py (students use it unchanged): supplied when a submission leaves it out.
-STARTER_FILES = {"data_load.py": Path(__file__).resolve().parents[1] / "student" / "data_load.py"}
+STARTER_FILES = {"data_load.py": Path(__file__).resolve().parents[2] / "student" / "data_load.py"}
 PREFERRED_WEIGHTS = ("keypoints_model.pt", "keypoints_model_1.pt", "keypoints_model.pth")
 
 

@@ -1,4 +1,4 @@
-"""Execute one notebook with nbclient: the sandboxed child of ``grader/notebooks.py``.
+"""Execute one notebook with nbclient: the sandboxed child of ``grader/notebooks/run.py``.
 
 Standalone on purpose (it imports nothing from the grader): it is copied into the run's temp
 folder and started through ``sandbox.run_command``, so it and its kernel live under the sandbox's

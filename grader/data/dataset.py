@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from grader.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
+from grader.data.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
 
 SHORT_SIDE = 250
 CROP = 224

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grader
-from grader import intake, isolate
-from grader.gradebook import Row, failure_results, row_from_results, write_marker
-from grader.isolate import GradeEnd, GradeSettings
+from grader.batch import intake, isolate
+from grader.batch.gradebook import Row, failure_results, row_from_results, write_marker
+from grader.batch.isolate import GradeEnd, GradeSettings
 from grader.results import publish_folder, write_json
 
 WORK_DIR = ".batch-work"

@@ -1,4 +1,4 @@
-"""``python -m grader bench [NAME...]``: benchmarks that print timings (``make bench``).
+"""``python -m bench [NAME...]``: benchmarks that print timings (``make bench``).
 
 Each benchmark is a function registered in BENCHMARKS by name; it prints what it measured and
 returns a dict of numbers. ``batch``: four copies of the trained test fixture graded with
@@ -16,7 +16,7 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[1]  # the project root
 TRAINED_FIXTURE = ROOT / "tests" / "submissions" / "small_trained"
 FIXTURE_WEIGHTS = TRAINED_FIXTURE / "student" / "saved_models" / "keypoints_model.pt"
 
@@ -33,7 +33,7 @@ def benchmark(name: str):
 @benchmark("batch")
 def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, copies: int = 4) -> dict:
     """Wall time of grading ``copies`` trained submissions with 1 and with 2 parallel jobs."""
-    from grader import batch
+    from grader.batch import run as batch
 
     if not FIXTURE_WEIGHTS.is_file():
         raise FileNotFoundError(f"{FIXTURE_WEIGHTS}: the trained fixture's weights are missing (git checkout them)")
@@ -68,11 +68,11 @@ REFERENCE = ROOT / "tests" / "submissions" / "reference"
 @benchmark("inference")
 def bench_inference(console: Console, data_dir: Path, only: set[str] | None = None) -> dict:
     """The reference net on the 770 preprocessed test images, in the grader's sandbox (one probe)."""
-    from grader import data
-    from grader.sandbox import Sandbox
-    from grader.submission import STARTER_FILES
+    from grader.data import dataset
+    from grader.sandbox.spawn import Sandbox
+    from grader.submission.layout import STARTER_FILES
 
-    images = data.load_eval_set(data_dir, "test").images
+    images = dataset.load_eval_set(data_dir, "test").images
     with Sandbox(REFERENCE / "student", extra_files=STARTER_FILES) as sandbox:
         loaded = sandbox.call("load_weights", {"path": "student/saved_models/keypoints_model.pt"}, timeout=120)
         if not loaded.ok:

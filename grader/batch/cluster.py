@@ -14,10 +14,10 @@ import uuid
 from pathlib import Path
 from typing import Callable, Iterator
 
-from grader import intake
-from grader.batchjob import JobContext, file_report, grade_archive, refused, scratch_for
-from grader.gradebook import Row
-from grader.isolate import GradeEnd
+from grader.batch import intake
+from grader.batch.gradebook import Row
+from grader.batch.isolate import GradeEnd
+from grader.batch.grading_job import JobContext, file_report, grade_archive, refused, scratch_for
 
 
 def connect(address: str, timeout_s: float = 30.0):

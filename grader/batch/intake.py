@@ -14,7 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader.submission import Submission
+from grader.submission.layout import Submission
 
 MAX_UNPACKED_MB = 4096  # a student's weights are at most a few hundred MB; more is a zip bomb
 MAX_MEMBERS = 20_000

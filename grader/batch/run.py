@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader import __version__, batchjob, cluster, intake, isolate
-from grader.events import EventLog
-from grader.gradebook import Row, mark_duplicates, read_marker, write_gradebook
-from grader.isolate import GradeSettings
+from grader import __version__
+from grader.batch import cluster, grading_job, intake, isolate
+from grader.batch.events import EventLog
+from grader.batch.gradebook import Row, mark_duplicates, read_marker, write_gradebook
+from grader.batch.isolate import GradeSettings
 from grader.report import index
 from grader.results import write_json
 from grader.rubric import load_rubric
@@ -47,7 +47,7 @@ def up_to_date(out: Path, name: str, key: dict) -> Row | None:
     return None
 
 
-def run_here(ctx: batchjob.JobContext, entries: list[intake.Entry], keys: dict[str, dict], jobs: int,
+def run_here(ctx: grading_job.JobContext, entries: list[intake.Entry], keys: dict[str, dict], jobs: int,
              on_start: Callable[[str], None]) -> Iterator[Row]:
     """Grade on this machine, ``jobs`` submissions at a time; yields rows as they finish."""
 
@@ -55,7 +55,7 @@ def run_here(ctx: batchjob.JobContext, entries: list[intake.Entry], keys: dict[s
         if isolate.interrupted():
             return None
         on_start(entry.name)
-        return batchjob.run_local(ctx, entry, keys[entry.name])
+        return grading_job.run_local(ctx, entry, keys[entry.name])
 
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="grade") as pool:
         futures = [pool.submit(job, entry) for entry in entries]
@@ -126,13 +126,13 @@ class Plan:
 
 def make_plan(selected: list[intake.Entry], out: Path, settings: GradeSettings, resume: bool) -> Plan:
     rub = load_rubric(settings.rubric, only=set(settings.only) if settings.only else None)
-    code = batchjob.grader_sha256()
-    keys = {e.name: batchjob.resume_key(intake.source_sha256(e), rub.digest, code, settings) for e in selected}
+    code = grading_job.grader_sha256()
+    keys = {e.name: grading_job.resume_key(intake.source_sha256(e), rub.digest, code, settings) for e in selected}
     kept = {e.name: row for e in selected if resume and (row := up_to_date(out, e.name, keys[e.name]))}
     return Plan(selected, keys, kept, [e for e in selected if e.name not in kept], rub.digest, code, rub.max_score)
 
 
-def grade_all(plan: Plan, ctx: batchjob.JobContext, log: EventLog, console: Console, *, jobs: int,
+def grade_all(plan: Plan, ctx: grading_job.JobContext, log: EventLog, console: Console, *, jobs: int,
               dask: str | None) -> tuple[dict[str, Row], bool]:
     """Grade what the plan says, logging and showing each row as it comes; (rows, interrupted)."""
     rows = dict(plan.kept)
@@ -186,11 +186,11 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
     write_json(out / "manifest.json", {"schema_version": 1, "shard": shard, "names": [e.name for e in selected],
                                        "grader_version": __version__, "grader_sha256": plan.grader_sha256,
                                        "rubric_sha256": plan.rubric_sha256, "seed": seed, "only": settings.only})
-    ctx = batchjob.JobContext(out, settings, plan.max_score)
+    ctx = grading_job.JobContext(out, settings, plan.max_score)
     rows, interrupted = grade_all(plan, ctx, log, console, jobs=jobs, dask=dask)
     ordered = [rows[e.name] for e in selected if e.name in rows]
     with suppress(OSError):
-        (out / batchjob.WORK_DIR).rmdir()  # empty once every job cleaned up after itself
+        (out / grading_job.WORK_DIR).rmdir()  # empty once every job cleaned up after itself
     write_outputs(ordered, out)
     log.log("batch_interrupted" if interrupted else "batch_finished", done=len(rows) - len(plan.kept),
             kept=len(plan.kept), missing=len(selected) - len(rows))

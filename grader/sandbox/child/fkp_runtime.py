@@ -1,0 +1,99 @@
+"""The child's runtime, shared by its probe modules: the answer channel, seeding, the device, the
+student's modules and errors trimmed to the student's own frames.
+
+Standalone (stdlib, numpy, torch only; no ``grader`` imports): copied next to ``worker.py``.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import random
+import sys
+import traceback
+from pathlib import Path
+
+STUDENT_DIR = Path("student").resolve()
+STATE: dict = {}  # values kept between probes (the trained net)
+ANSWERS = None
+CURRENT_ID = 0
+
+
+def send(message: dict) -> None:
+    ANSWERS.write((json.dumps(message, default=float) + "\n").encode())
+    ANSWERS.flush()
+
+
+def progress(done: int, total: int) -> None:
+    send({"id": CURRENT_ID, "progress": [done, total]})
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def device():
+    import torch
+
+    wanted = os.environ.get("FKP_DEVICE", "cpu")
+    if wanted == "auto":
+        wanted = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(wanted)
+
+
+def student_error(exc: BaseException) -> dict:
+    """The exception with its traceback trimmed to the student's own frames."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if str(STUDENT_DIR) in os.path.abspath(f.filename)]
+    where = own[-1] if own else None
+    if isinstance(exc, SyntaxError) and exc.filename and str(STUDENT_DIR) in os.path.abspath(exc.filename):
+        where = traceback.FrameSummary(exc.filename, exc.lineno or 0, "<module>", line=(exc.text or "").strip())
+    lines = traceback.format_list(own) if own else []
+    lines += traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines).replace(str(STUDENT_DIR) + os.sep, "student/")
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc)[:2000],
+        "traceback": text[-6000:],
+        "file": os.path.relpath(where.filename, STUDENT_DIR.parent) if where else None,
+        "line": where.lineno if where else None,
+        "code": (where.line or "").strip() if where else None,
+    }
+
+
+# -- the student's modules --------------------------------------------------------------------
+def student_module(name: str):
+    if str(STUDENT_DIR) not in sys.path:
+        sys.path.insert(0, str(STUDENT_DIR))
+    return importlib.import_module(name)
+
+
+def new_net():
+    import torch
+
+    net = student_module("models").Net()
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"Net() returned a {type(net).__name__}, not a torch.nn.Module")
+    return net.to(device())
+
+
+def random_faces(batch: int, seed: int):
+    import torch
+
+    generator = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 1, 224, 224, generator=generator).to(device())
+
+
+def as_output(y, batch: int):
+    import torch
+
+    if isinstance(y, (tuple, list)) and y and isinstance(y[0], torch.Tensor):
+        y = y[0]
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"forward() returned a {type(y).__name__}, not a torch.Tensor")
+    return y
