@@ -83,6 +83,25 @@ def hand_over(folder: Path, owner: tuple[int, int] | None) -> None:
         os.chown(path, *owner, follow_symlinks=False)
 
 
+WORKSPACE = ("Notebooks ran in the course's working layout: data/ with the training set, less 100 held-out training "
+             "faces that stand in for the test set (the hidden labels never enter a notebook), images/ with the "
+             "course's photos and overlays, detector_architectures/ with OpenCV's Haar cascades.")
+
+
+def layout_record(sub, checks: list[dict]) -> dict:
+    """How the grader read the submission (shown first in the report): each role's file and why, the
+    network built, the eval transform, and every compatibility measure the checks used."""
+    compatibility = []
+    if sub.model.source:
+        compatibility.append(f"network: class {sub.model.cls} taken out of {sub.model.in_notebook} (no module held it)")
+    for check in checks:
+        notebook = check["details"].get("notebook") or {}
+        compatibility += [f"notebook {notebook['number']}: {c}" for c in notebook.get("compatibility") or []]
+        compatibility += [f"{check['id']}: {c}" for c in check["details"].get("compatibility") or []]
+    return {"layout": sub.layout, **sub.mapping.to_json(), "input_size": sub.input_size,
+            "compatibility": compatibility, "workspace": WORKSPACE if sub.layout == "classic" else None}
+
+
 def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
          data_dir: Path | None = None, seed: int | None = None, device: str = "auto",
          only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
@@ -108,7 +127,9 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     started = time.monotonic()
     limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
     try:
-        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES) as sandbox, \
+        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES,
+                     model=sub.model.to_json(), input_size=sub.input_size,
+                     extra_sources=sub.extracted_modules) as sandbox, \
                 GradeProgress(console, sub.name, len(rub.checks)) as progress:
             ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance)
             checks = run_checks(ctx, on_start=progress.start, on_done=progress.done)
@@ -119,6 +140,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
                          environment(seed, device), time.monotonic() - started, seed)
     data = result.to_json()
     data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads)
+    data["layout"] = layout_record(sub, data["checks"])
     write_json(staging / "results.json", data)
     junit.write(data, staging / "junit.xml")
     html.write(data, staging, staging / "report.html")

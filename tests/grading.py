@@ -47,7 +47,7 @@ def check_golden(outcome: str, results: dict, update: bool) -> None:
     if not update and not path.exists():
         raise AssertionError(f"{path} is missing: run pytest --update-goldens once and review the new file")
     if update:
-        GOLDENS.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(found, indent=1) + "\n")
     expected = json.loads(path.read_text())
     assert found == expected, f"{outcome}: statuses differ from {path.name} (run pytest --update-goldens to accept)"

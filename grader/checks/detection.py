@@ -28,20 +28,28 @@ def detect(gray: np.ndarray, cfg) -> list[tuple[int, int, int, int]]:
     return sorted((tuple(int(v) for v in box) for box in found), key=lambda b: (b[0], b[1]))
 
 
-def padded_crop(gray: np.ndarray, box, padding: float) -> tuple[np.ndarray, tuple[float, float, float, float]]:
-    """The padded face as a 224x224 float image in [0, 1], and (x0, y0, sx, sy) to map 224-pixels back."""
+def padded_crop(gray: np.ndarray, box, padding: float, size: int = 224) -> tuple[np.ndarray, tuple]:
+    """The padded face as a size x size float image in [0, 1], and (x0, y0, sx, sy) to map its pixels back."""
     x, y, w, h = box
     pad_x, pad_y = int(round(padding * w)), int(round(padding * h))
     x0, y0 = max(0, x - pad_x), max(0, y - pad_y)
     x1, y1 = min(gray.shape[1], x + w + pad_x), min(gray.shape[0], y + h + pad_y)
-    crop = cv2.resize(gray[y0:y1, x0:x1], (224, 224)).astype(np.float32) / 255.0
-    return crop, (x0, y0, (x1 - x0) / 224.0, (y1 - y0) / 224.0)
+    crop = cv2.resize(gray[y0:y1, x0:x1], (size, size)).astype(np.float32) / 255.0
+    return crop, (x0, y0, (x1 - x0) / size, (y1 - y0) / size)
 
 
-def to_photo(outputs: np.ndarray, geometry) -> np.ndarray:
-    """Net outputs (136,) in normalised crop units -> (68, 2) photo pixels."""
+def to_photo(outputs: np.ndarray, geometry, to_pixels=dataset.denormalise) -> np.ndarray:
+    """Net outputs (136,) in the net's keypoint units -> (68, 2) photo pixels."""
     x0, y0, sx, sy = geometry
-    return dataset.denormalise(outputs.reshape(68, 2)) * np.array([sx, sy]) + np.array([x0, y0])
+    return to_pixels(outputs.reshape(68, 2)) * np.array([sx, sy]) + np.array([x0, y0])
+
+
+def net_view(ctx: Context) -> tuple[int, object]:
+    """The input size and units->pixels map the evaluation found (the contract's when it did not run)."""
+    seen = ctx.state.get("eval_input")
+    if seen is None:
+        return ctx.submission.input_size, dataset.denormalise
+    return int(seen.images.shape[-1]), seen.to_pixels
 
 
 def build_collage(ctx: Context, count: int) -> tuple[np.ndarray, list, list[np.ndarray], list[str]]:
@@ -95,11 +103,12 @@ def photos_part(ctx: Context, cfg, artifacts: list[str]) -> tuple[dict, Outcome 
         found[photo] = {"expected": int(expected), "found": len(boxes)}
         if not boxes:
             continue
-        crops, geometry = zip(*(padded_crop(gray, b, float(cfg["padding"])) for b in boxes))
+        size, to_pixels = net_view(ctx)
+        crops, geometry = zip(*(padded_crop(gray, b, float(cfg["padding"]), size) for b in boxes))
         outputs = run_net(ctx, list(crops), f"photo_{path.stem}", cfg)
         if isinstance(outputs, Outcome):
             return found, outputs
-        points = [to_photo(o, g) for o, g in zip(outputs, geometry)]
+        points = [to_photo(o, g, to_pixels) for o, g in zip(outputs, geometry)]
         picture = ctx.artifact(f"haar_{path.stem}.png")
         figures.detections(bgr[:, :, ::-1], boxes, points, picture)
         artifacts.append(ctx.ref(picture))
@@ -113,20 +122,21 @@ def haar_cnn(ctx: Context, cfg) -> Outcome:
     if failure:
         return failure
     collage, tiles, truths, names = build_collage(ctx, int(cfg["collage_faces"]))
+    size, to_pixels = net_view(ctx)
     boxes = detect(collage, cfg)
     matched, preds, trues, crops, geometry = [], [], [], [], []
     for (tx, ty, tw, th), truth in zip(tiles, truths):
         inside = [b for b in boxes if tx <= b[0] + b[2] / 2 <= tx + tw and ty <= b[1] + b[3] / 2 <= ty + th]
         if inside:
             box = max(inside, key=lambda b: b[2] * b[3])
-            crop, geo = padded_crop(collage, box, float(cfg["padding"]))
+            crop, geo = padded_crop(collage, box, float(cfg["padding"]), size)
             matched.append(box), crops.append(crop), geometry.append(geo), trues.append(truth)
     nme = None
     if crops:
         outputs = run_net(ctx, crops, "collage", cfg)
         if isinstance(outputs, Outcome):
             return outputs
-        preds = [to_photo(o, g) for o, g in zip(outputs, geometry)]
+        preds = [to_photo(o, g, to_pixels) for o, g in zip(outputs, geometry)]
         nme = float(metrics.nme_per_image(np.stack(preds), np.stack(trues)).mean())
         picture = ctx.artifact("haar_collage.png")
         figures.detections(np.dstack([collage] * 3), matched, preds, picture, truths=trues)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import ast
 import math
 
-import nbformat
-
 from grader.checks.base import Context, Outcome, check, failed, passed
 from grader.notebooks import evidence as ev
 from grader.notebooks.collect import NotebookRun, cell_label
-from grader.notebooks.run import execution
+from grader.notebooks.run import execution, read_source
 
 REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 MAX_STEPS = 10_000_000  # a plausible count of optimizer steps reported by the probe
@@ -40,16 +38,22 @@ def notebook_details(run: NotebookRun) -> dict:
         "cell": cell.get("cell"), "cell_index": cell.get("index"), "execution_count": cell.get("execution_count"),
         "cell_source": cell.get("first_line"), "ename": cell.get("ename"), "evalue": cell.get("evalue"),
         "traceback": cell.get("traceback"), "limit": cell.get("limit"),
-        "html": run.artifacts[0] if run.artifacts else None, "log": run.log_tail if run.status != "ok" else ""}}
+        "html": run.artifacts[0] if run.artifacts else None, "log": run.log_tail if run.status != "ok" else "",
+        "file": run.source_file, "compatibility": run.compatibility}}
 
 
 def executes(ctx: Context, number: int) -> Outcome:
     run = execution(ctx, number)
     details = notebook_details(run)
+    message = run.message
+    if ctx.submission.layout == "classic" and run.source_file:
+        message += f" (file: {run.source_file})"
+    if run.compatibility:
+        message += " Grading mode: " + "; ".join(run.compatibility) + "."
     if run.status == "ok":
-        return passed(run.message, details=details, artifacts=run.artifacts)
+        return passed(message, details=details, artifacts=run.artifacts)
     hint = HINTS.get(run.status, HINTS["error"])
-    return Outcome(0.0, run.message, hint, details, run.artifacts, status=RUN_STATUS.get(run.status, "error"))
+    return Outcome(0.0, message, hint, details, run.artifacts, status=RUN_STATUS.get(run.status, "error"))
 
 
 def confirmed(in_source: bool, in_run: bool) -> float:
@@ -190,10 +194,10 @@ def feature_visualization(ctx: Context, cfg) -> Outcome:
 
 @check("notebook2.answers", "Notebook 2: the questions are answered")
 def answers(ctx: Context, cfg) -> Outcome:
-    path = ctx.submission.notebook(2)
-    if path is None:
-        return failed(f"No notebook 2 in {ctx.submission.relative(ctx.submission.notebooks_dir)}.", HINTS["missing"])
-    found = ev.answers(nbformat.read(str(path), as_version=4))
+    source = read_source(ctx.submission, 2)
+    if isinstance(source, NotebookRun):
+        return failed(source.message, HINTS["missing"])
+    found = ev.answers(source)
     expected = int(cfg.get("questions", 4))
     min_words = int(cfg.get("min_words", 8))
     numbers = {q["number"] for q in found}

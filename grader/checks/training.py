@@ -1,6 +1,7 @@
 """A short, seeded training run of a fresh Net(): does the network learn at all?"""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from grader.checks.base import Context, Outcome, check, failed, passed, probe_failure
@@ -14,6 +15,9 @@ def brief_training(ctx: Context, cfg) -> Outcome:
     order = np.random.default_rng(ctx.seed).permutation(3462)
     train_x, train_y = dataset.eval_subset(ctx.data_dir, "training", order[:n_train])
     held_x, held_y = dataset.eval_subset(ctx.data_dir, "training", order[n_train : n_train + n_held])
+    size = ctx.submission.input_size
+    if size != train_x.shape[-1]:  # the student's own input size; the targets keep their units
+        train_x, held_x = (np.stack([cv2.resize(x[0], (size, size))[None] for x in xs]) for xs in (train_x, held_x))
     args = {
         "images": ctx.sandbox.put_array("brief_train_images", train_x),
         "keypoints": ctx.sandbox.put_array("brief_train_keypoints", train_y),
@@ -24,7 +28,7 @@ def brief_training(ctx: Context, cfg) -> Outcome:
     }
     result = ctx.sandbox.call("train_brief", args, timeout=ctx.timeout(cfg), on_progress=ctx.progress)
     if not result.ok:
-        return probe_failure(result, f"Training a fresh Net() for {cfg['steps']} steps")
+        return probe_failure(result, f"Training a fresh {ctx.submission.model.call} for {cfg['steps']} steps")
     losses = [float(x) for x in result.value["losses"]]
     before, after = float(result.value["heldout_before"]), float(result.value["heldout_after"])
     artifact = ctx.artifact("loss_curve.png")

@@ -66,8 +66,26 @@ def weights_load(ctx: Context, cfg) -> Outcome:
             parts.append(f"unexpected keys {v['unexpected'][:6]}")
         for m in v["mismatched"][:4]:
             parts.append(f"{m['key']} has shape {tuple(m['found'])} in the file but {tuple(m['expected'])} in Net()")
-        return failed(f"{shown} does not match Net() in {sub.relative(sub.models_py)}: {'; '.join(parts)}.",
+        return failed(f"{shown} does not match {sub.model.call} in {sub.relative(sub.models_py)}: {'; '.join(parts)}.",
                       "The weights were saved from a different version of Net. Retrain and save again with the "
                       "current models.py (or restore the models.py you trained with).", details=details)
-    note = f" (taken from its '{v['wrapped_in']}' entry)" if v.get("wrapped_in") else ""
-    return passed(f"{shown}{note}: {v['n_tensors']} tensors load into Net() exactly.", details=details)
+    notes = compatibility_notes(v)
+    details["compatibility"] = notes
+    shown_notes = f" ({'; '.join(notes)})" if notes else ""
+    return passed(f"{shown}{shown_notes}: {v['n_tensors']} tensors load into {sub.model.call} exactly.",
+                  details=details)
+
+
+def compatibility_notes(facts: dict) -> list[str]:
+    """What it took to load the file as the student's own load_state_dict would."""
+    notes = []
+    if facts.get("wrapped_in"):
+        notes.append(f"taken from its '{facts['wrapped_in']}' entry")
+    if facts.get("prefix_stripped"):
+        notes.append("DataParallel's 'module.' prefix removed")
+    if facts.get("saved_on_cuda"):
+        notes.append("saved on a GPU, loaded onto the CPU")
+    if facts.get("filled_in"):
+        notes.append(f"saved by an older PyTorch: {', '.join(facts['filled_in'][:3])}"
+                     f"{' ...' if len(facts['filled_in']) > 3 else ''} filled in by load_state_dict")
+    return notes

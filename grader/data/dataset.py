@@ -156,7 +156,9 @@ def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = 
             geometry.append([frame.scale_x, frame.scale_y, frame.offset_x, frame.offset_y])
         images, geometry = np.stack(crops)[:, None], np.array(geometry, np.float64)
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
+        # A name of this process's own, then an atomic rename: two grades filling the cache at once
+        # (batch --jobs 2) each write a whole file, and readers see the old state or a whole new one.
+        tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.{os.urandom(4).hex()}.npz")
         np.savez(tmp, images=images, frames=geometry)
         tmp.replace(cache)
     return EvalSet(table, images, [EvalFrame(*row) for row in geometry])

@@ -41,6 +41,10 @@ class NotebookRun:
     """The executor's own output (kernel start-up problems, crashes)."""
     artifacts: list[str] = field(default_factory=list)
     duration_s: float = 0.0
+    compatibility: list[str] = field(default_factory=list)
+    """What grading mode changed so the notebook could run here (listed in the report, never silent)."""
+    source_file: str = ""
+    """The notebook or script that played this role, relative to the submission."""
 
     def executed_cell(self, student_index: int) -> nbformat.NotebookNode | None:
         """The executed copy of the student's cell ``student_index``, if its source was not tampered with."""

@@ -37,6 +37,9 @@ def _fkp_probe(namespace, weight_files):
         except Exception:  # noqa: BLE001
             facts["faces"] = {"count": -1, "box_size": 0}
     facts["weights"] = [_fkp_compare(net, path) for path in weight_files] if net_ids else []
+    shims = namespace.get("_fkp_shims")
+    if isinstance(shims, dict):
+        facts["shims"] = {str(k): int(v) for k, v in shims.items() if isinstance(v, int)}
     return facts
 
 

@@ -48,10 +48,8 @@ def link(target: Path, link_path: Path) -> None:
     os.symlink(Path(target).resolve(), link_path)
 
 
-def lay_out(cwd: Path, data_dir: Path, seed: int) -> list[str]:
-    """Create ``data/``, ``images/`` and ``detector_architectures/`` in ``cwd`` where the submission has
-    none; returns what was laid out, for the report."""
-    laid = []
+def lay_out(cwd: Path, data_dir: Path, seed: int) -> None:
+    """Create ``data/``, ``images/`` and ``detector_architectures/`` in ``cwd`` where the submission has none."""
     data = cwd / "data"
     if not data.exists():
         frame = pd.read_csv(dataset.labels_csv(data_dir, "training"))
@@ -62,7 +60,6 @@ def lay_out(cwd: Path, data_dir: Path, seed: int) -> list[str]:
         link(Path(data_dir) / "training", data / "training")
         for name in frame.iloc[picks, 0]:
             link(Path(data_dir) / "training" / name, data / "test" / name)
-        laid.append(f"data/ (the training set; {len(picks)} held-out training faces stand in for the test set)")
     images = cwd / "images"
     samples = dataset.samples_dir(data_dir)
     if samples.is_dir():
@@ -70,7 +67,6 @@ def lay_out(cwd: Path, data_dir: Path, seed: int) -> list[str]:
         for photo in sorted(samples.iterdir()):
             if photo.is_file() and not (images / photo.name).exists():
                 shutil.copy2(photo, images / photo.name)
-        laid.append("images/ (the course's photos and overlays)")
     cascades = cwd / "detector_architectures"
     if not cascades.exists():
         import cv2
@@ -78,8 +74,6 @@ def lay_out(cwd: Path, data_dir: Path, seed: int) -> list[str]:
         cascades.mkdir()
         for name in CASCADES:  # copies: the grader's own detection reads the originals
             shutil.copy2(Path(cv2.data.haarcascades) / name, cascades / name)
-        laid.append("detector_architectures/ (OpenCV's Haar cascades)")
-    return laid
 
 
 def supply_workspace_utils(cwd: Path, sources: list[str]) -> bool:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.sandbox.files import hand_to
 from grader.sandbox.limits import LOG_TAIL_CHARS, Limits, child_setup, sandbox_user
 
 
@@ -30,12 +31,12 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
     ``cwd`` must already hold what the command needs; when a sandbox user is set it is chowned to it.
     """
     user = sandbox_user()
-    if user is not None:
-        for path in [cwd, *Path(cwd).rglob("*")]:
-            os.chown(path, user.pw_uid, user.pw_gid)
+    hand_to(user, Path(cwd))
     base = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd),
             "TMPDIR": str(cwd), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd)}
+            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd),
+            # pip in a notebook must not install into the grader's environment (from a local wheel folder)
+            "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
     base.update(env or {})
     started = time.monotonic()
     # An unnamed file of the grader's: nothing the command does to ``cwd`` can redirect what is read back.

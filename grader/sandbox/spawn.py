@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.sandbox.files import copy_student_folder, hand_to
 from grader.sandbox.limits import LOG_TAIL_CHARS, Limits, child_setup, sandbox_user
 
 CHILD_SOURCES = Path(__file__).with_name("child")  # worker.py and its fkp_* modules, copied side by side
@@ -53,17 +54,22 @@ class Sandbox:
     """One worker process for one submission; restarted automatically after a crash or timeout."""
 
     def __init__(self, student_dir: Path, *, limits: Limits = Limits(), seed: int = 0, device: str = "cpu",
-                 extra_files: dict[str, Path] | None = None, isolate_network: bool = True):
-        """``extra_files``: {name: path} copied into the student's folder when the submission lacks them."""
+                 extra_files: dict[str, Path] | None = None, isolate_network: bool = True,
+                 model: dict | None = None, input_size: int = 224, extra_sources: dict[str, str] | None = None):
+        """``extra_files``: {name: path} copied into the student's folder when the submission lacks them;
+        ``model``: {module, class, args, kwargs} of the network to build (the contract's Net() by default);
+        ``input_size``: the side of the square image the net takes; ``extra_sources``: {name: text} of
+        modules the grader derived from the submission (a network class taken out of a notebook)."""
         self.student_src = Path(student_dir)
         self.limits, self.seed, self.device = limits, seed, device
         self.isolate_network = isolate_network
+        self.model, self.input_size = model or {}, int(input_size)
         self.user = sandbox_user()
         self.root = Path(tempfile.mkdtemp(prefix="fkp-sandbox-"))
         # The log lives apart from the student's folder: there the student's code could swap it for a
         # symlink to a file only the grader may read (the test labels), and the grader would report it.
         self.private = Path(tempfile.mkdtemp(prefix="fkp-sandbox-log-"))
-        self.extra_files = extra_files or {}
+        self.extra_files, self.extra_sources = extra_files or {}, extra_sources or {}
         self.proc: subprocess.Popen | None = None
         self.answers = None
         self.log_path = self.private / "student.log"
@@ -76,16 +82,16 @@ class Sandbox:
         """Copy the worker and the student's files into the working directory (the child's only copy)."""
         for source in sorted(CHILD_SOURCES.glob("*.py")):
             shutil.copy2(source, self.root / source.name)
-        shutil.copytree(self.student_src, self.root / "student", symlinks=False,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+        self.links_left_out = copy_student_folder(self.student_src, self.root / "student", also_ignore=("data",))
         for name, source in self.extra_files.items():  # course files a submission may leave out
             if not (self.root / "student" / name).exists() and Path(source).is_file():
                 shutil.copy2(source, self.root / "student" / name)
+        for name, text in self.extra_sources.items():
+            if not (self.root / "student" / name).exists():
+                (self.root / "student" / name).write_text(text)
         (self.root / "io").mkdir()
         (self.root / "tmp").mkdir()
-        if self.user is not None:
-            for path in [self.root, *self.root.rglob("*")]:
-                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        hand_to(self.user, self.root)
 
     @property
     def io_dir(self) -> Path:
@@ -100,6 +106,7 @@ class Sandbox:
             "PYTHONHASHSEED": str(self.seed), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
             "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(self.root / "tmp"), "FKP_SEED": str(self.seed), "FKP_DEVICE": self.device,
+            "FKP_MODEL": json.dumps(self.model), "FKP_INPUT_SIZE": str(self.input_size),
         }
 
     def start(self) -> None:

@@ -25,6 +25,8 @@ class ModelSpec:
     why: str = "the contract's default, Net() from models.py"
     in_notebook: str | None = None
     """Where a network class sits in a notebook instead of a module ("2. ....ipynb, cell 5")."""
+    source: str | None = field(default=None, repr=False)
+    """That class as a module of its own (the notebook's imports + the class), which the sandbox adds."""
 
     @property
     def call(self) -> str:
@@ -94,8 +96,8 @@ def constructor_calls(cells: list[Cell], bound: dict[str, tuple[str, str | None]
 
 def loaded_into(cells: list[Cell]) -> set[str]:
     """Names whose ``.load_state_dict`` is called (the net that receives the trained weights)."""
-    return {dotted(n.func).rsplit(".", 1)[0] for c in cells for n in ast.walk(c.tree) if c.tree
-            and isinstance(n, ast.Call) and dotted(n.func).endswith(".load_state_dict")}
+    return {dotted(n.func).rsplit(".", 1)[0] for c in cells if c.tree for n in ast.walk(c.tree)
+            if isinstance(n, ast.Call) and dotted(n.func).endswith(".load_state_dict")}
 
 
 def spec_from_call(target, module, cls, call: ast.Call, cell: Cell, label: str, local_classes) -> ModelSpec:
@@ -136,6 +138,33 @@ def discover_model(module_dir: Path, notebooks: list[tuple[str, list[Cell]]]) ->
                 return ModelSpec("", name, why=f"class {name} defined in {label}, cell {cell.index + 1}",
                                  in_notebook=f"{label}, cell {cell.index + 1}")
     return ModelSpec()
+
+
+NOTEBOOK_MODULE = "fkp_notebook_model"
+
+
+def notebook_module(cells: list[Cell], cls: str) -> str | None:
+    """A module holding class ``cls`` as a notebook defines it: the class (and the other classes of its
+    cell), after those of the notebook's top-level imports and literal constants that it uses."""
+    defining = next((c for c in cells if any(d[0] == cls for d in class_defs(c.tree))), None)
+    if defining is None:
+        return None
+    classes = [n for n in defining.tree.body if isinstance(n, ast.ClassDef)]
+    used = {n.id for c in classes for n in ast.walk(c) if isinstance(n, ast.Name)}
+    header = ["# The network class of a notebook, taken out by the grader (no module held it)."]
+    for cell in cells:
+        for node in cell.tree.body if cell.tree else ():
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound = {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, ast.Assign) and literal(node.value) is not UNSET:
+                bound = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            else:
+                continue
+            segment = ast.get_source_segment(cell.source, node)
+            if segment and bound & used and cls not in bound and segment not in header:
+                header.append(segment)
+    body = [ast.get_source_segment(defining.source, c) or "" for c in classes]
+    return "\n".join(header + [""] + body) + "\n"
 
 
 def compose_steps(call: ast.Call) -> list[ast.Call] | None:

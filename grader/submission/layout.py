@@ -1,19 +1,21 @@
-"""Find and validate a submission's files, in the project layout or the course's classic one.
+"""Find a submission and map its files to the contract, in the project layout or the course's classic one.
 
 Project layout: ``ROOT/student/{models.py, transforms.py, data_load.py, saved_models/*.pt}`` and
-``ROOT/notebooks/*.ipynb``. Classic layout (public course repositories): ``models.py``,
-``data_load.py`` and the notebooks at the top, weights under ``saved_models/``.
+``ROOT/notebooks/*.ipynb``. Classic layout (the course's own repositories): ``models.py``,
+``data_load.py`` and the notebooks (or scripts) at the top, weights under ``saved_models/``.
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-WEIGHT_SUFFIXES = (".pt", ".pth")
+from grader.submission.discovery import ModelSpec, TransformSpec
+from grader.submission.mapping import Mapping, map_submission, weight_files
+
 # The course's complete data_load.py (students use it unchanged): supplied when a submission leaves it out.
 STARTER_FILES = {"data_load.py": Path(__file__).resolve().parents[2] / "student" / "data_load.py"}
-PREFERRED_WEIGHTS = ("keypoints_model.pt", "keypoints_model_1.pt", "keypoints_model.pth")
+CONTRACT_INPUT = 224
 
 
 class SubmissionError(Exception):
@@ -27,10 +29,32 @@ class Submission:
     layout: str  # "project" or "classic"
     student_dir: Path  # the folder holding models.py (copied into the sandbox)
     notebooks_dir: Path
+    mapping: Mapping = field(default_factory=Mapping, compare=False)
+
+    @property
+    def model(self) -> ModelSpec:
+        return self.mapping.model
+
+    @property
+    def transform(self) -> TransformSpec | None:
+        """The eval transform composed in a classic notebook 2 (None: transforms.py or nothing found)."""
+        return self.mapping.transform
+
+    @property
+    def input_size(self) -> int:
+        """The side of the square image the student's net takes: their crop size, else the contract's 224."""
+        built = self.transform is not None and self.transform.steps and self.transform.input_size
+        return int(built) if built else CONTRACT_INPUT
 
     @property
     def models_py(self) -> Path:
-        return self.student_dir / "models.py"
+        """The module file that should hold the network (models.py when a notebook holds it instead)."""
+        return self.student_dir / ("models.py" if self.model.in_notebook else f"{self.model.module or 'models'}.py")
+
+    @property
+    def extracted_modules(self) -> dict[str, str]:
+        """Modules the grader writes into the sandbox's copy: a network class taken out of a notebook."""
+        return {f"{self.model.module}.py": self.model.source} if self.model.source else {}
 
     def relative(self, path: Path) -> str:
         """A path as the student knows it, relative to the submission root."""
@@ -40,26 +64,15 @@ class Submission:
             return str(path)
 
     def weight_files(self) -> list[Path]:
-        folder = self.student_dir / "saved_models"
-        if not folder.is_dir():
-            return []
-        return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
+        return weight_files(self.student_dir)
 
     def chosen_weights(self) -> Path | None:
-        """The course's default file name if present, else the most recently modified weights file."""
-        files = self.weight_files()
-        for name in PREFERRED_WEIGHTS:
-            if any(p.name == name for p in files):
-                return next(p for p in files if p.name == name)
-        return max(files, key=lambda p: (p.stat().st_mtime, p.name)) if files else None
+        """The file notebook 3 loads, else the course's default file name, else the newest weights file."""
+        return self.mapping.weights
 
     def notebook(self, number: int) -> Path | None:
-        """Notebook N of the project (files named "N. ..." or "N_...")."""
-        if not self.notebooks_dir.is_dir():
-            return None
-        matches = sorted(p for p in self.notebooks_dir.glob("*.ipynb")
-                         if p.name.split(".")[0].split("_")[0].strip() == str(number))
-        return matches[0] if matches else None
+        """The notebook (or the script standing for it) that plays notebook ``number``'s role."""
+        return self.mapping.notebooks.get(number)
 
     def content_hash(self) -> str:
         """sha256 over every file's relative path and bytes (the resume key of a batch)."""
@@ -71,18 +84,32 @@ class Submission:
         return digest.hexdigest()
 
 
+def looks_classic(root: Path) -> bool:
+    """The course's repository shape: its modules, notebooks or scripts at the top."""
+    return any((root / name).is_file() for name in ("models.py", "data_load.py")) or any(root.glob("*.ipynb"))
+
+
 def find_submission(path: Path, name: str | None = None) -> Submission:
     root = Path(path).resolve()
     if not root.is_dir():
         raise SubmissionError(f"{path}: not a folder. Give the folder that holds student/ and notebooks/.")
     display = name or (root.name if root.name not in ("", ".") else "submission")
     if (root / "student" / "models.py").is_file():
-        return Submission(root, display, "project", root / "student", root / "notebooks")
-    if (root / "models.py").is_file():
+        layout, student_dir, notebooks = "project", root / "student", root / "notebooks"
+    elif looks_classic(root):
         notebooks = root / "notebooks" if (root / "notebooks").is_dir() else root
         layout = "project" if (root / "transforms.py").is_file() else "classic"
-        return Submission(root, display, layout, root, notebooks)
-    raise SubmissionError(
-        f"{path}: no student/models.py (project layout) and no models.py (the course's classic layout). "
-        "Point the grader at the folder that contains student/ and notebooks/."
-    )
+        student_dir = root
+    else:
+        raise SubmissionError(
+            f"{path}: no student/models.py (project layout), and no models.py, data_load.py or notebook at the top "
+            "(the course's classic layout). Point the grader at the folder that contains student/ and notebooks/.")
+
+    def relative(p: Path) -> str:
+        try:
+            return str(Path(p).relative_to(root))
+        except ValueError:
+            return str(p)
+
+    mapping = map_submission(root, student_dir, notebooks, layout, relative)
+    return Submission(root, display, layout, student_dir, notebooks, mapping)

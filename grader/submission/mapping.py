@@ -4,13 +4,13 @@ choices: the network to build, the eval transform of a classic submission, the w
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from grader.submission import discovery, roles
 from grader.submission.discovery import ModelSpec, TransformSpec
 from grader.submission.roles import Role
-from grader.submission.sources import Cell, module_classes
+from grader.submission.sources import Cell, class_defs, module_classes
 
 WEIGHT_SUFFIXES = (".pt", ".pth")
 PREFERRED_WEIGHTS = ("keypoints_model.pt", "keypoints_model_1.pt", "keypoints_model.pth")
@@ -64,10 +64,11 @@ def choose_weights(student_dir: Path, loaded: list[str], relative) -> tuple[Path
 
 
 def module_role(student_dir: Path, model: ModelSpec, relative) -> Role:
+    path = student_dir / ("models.py" if model.in_notebook else f"{model.module or 'models'}.py")
+    elsewhere = f"the network class {model.cls} is defined in {model.in_notebook}, not in a module"
     if model.in_notebook:
-        return Role("models", None, f"not found: the network class {model.cls} is defined in {model.in_notebook}, "
-                                    "not in a module the grader can import")
-    path = student_dir / f"{model.module}.py"
+        return Role("models", relative(path) if path.is_file() else None,
+                    f"by name, but {elsewhere}" if path.is_file() else f"not found: {elsewhere}")
     if not path.is_file():
         return Role("models", None, f"not found: no {relative(path)}")
     why = "by name" if model.module == "models" else f"by content: {model.why}"
@@ -84,7 +85,7 @@ def data_load_role(student_dir: Path, relative) -> Role:
 
 def map_submission(root: Path, student_dir: Path, notebooks_dir: Path, layout: str, relative) -> Mapping:
     model_modules = {p.stem for p in student_dir.glob("*.py") if module_classes(p)}
-    found = roles.candidates(root, notebooks_dir, model_modules)
+    found = roles.candidates(root, notebooks_dir, model_modules, scripts=layout == "classic")
     nb3, role3 = roles.pick_notebook(3, found, None)
     first = [(role3.path, nb3.cells)] if nb3 else []
     model = discovery.discover_model(student_dir, first)
@@ -92,31 +93,58 @@ def map_submission(root: Path, student_dir: Path, notebooks_dir: Path, layout: s
     nb2, role2 = roles.pick_notebook(2, found, model.module if from_nb3 else None)
     if not from_nb3:
         model = discovery.discover_model(student_dir, first + ([(role2.path, nb2.cells)] if nb2 else []))
+    model = defined_elsewhere(model, student_dir, found)
     weights, weights_role = choose_weights(student_dir, discovery.loaded_weights(nb3.cells) if nb3 else [], relative)
     transform, transform_role = None, Role("transforms", relative(student_dir / "transforms.py"), "by name")
     if not (student_dir / "transforms.py").is_file():
         transform = classic_transform(student_dir, role2.path, nb2.cells if nb2 else [])
-        transform_role = Role("transforms", role2.path if transform.steps else None,
-                              f"stand-in: data_transform composed in {transform.where}" if transform.steps else
-                              f"not found: {transform.problem}; the grader's canonical transform is used",
-                              "stand-in" if transform.steps else "file")
+        transform_role = transform_stand_in(transform, role2.path, relative(student_dir / "data_load.py"))
     mapped = {"models": module_role(student_dir, model, relative), "data_load": data_load_role(student_dir, relative),
               "transforms": transform_role, "weights": weights_role, "notebook2": role2, "notebook3": role3}
     notebooks = {n: c.path for n, c in ((2, nb2), (3, nb3)) if c is not None}
     return Mapping(mapped, model, transform, weights, notebooks)
 
 
+def defined_elsewhere(model: ModelSpec, student_dir: Path, found: list[roles.Candidate]) -> ModelSpec:
+    """When the module named lacks the class and a notebook defines it, say where the class lives."""
+    module = student_dir / f"{model.module or 'models'}.py"
+    if model.in_notebook or not module.is_file() and model.module != "models" or any(name == model.cls for name, _, _ in module_classes(module)):
+        return model
+    for candidate in found:
+        for cell in candidate.cells:
+            if any(name == model.cls for name, _, _ in class_defs(cell.tree)):
+                source = discovery.notebook_module(candidate.cells, model.cls)
+                return replace(model, module=discovery.NOTEBOOK_MODULE if source else model.module,
+                               in_notebook=f"{candidate.relative}, cell {cell.index + 1}", source=source)
+    return model
+
+
+COURSE_STEPS = ({"name": "Rescale", "args": [250], "kwargs": {}, "central": False},
+                {"name": "RandomCrop", "args": [224], "kwargs": {}, "central": True},
+                {"name": "Normalize", "args": [], "kwargs": {}, "central": False},
+                {"name": "ToTensor", "args": [], "kwargs": {}, "central": False})
+
+
+def transform_stand_in(transform: TransformSpec, notebook2: str | None, data_load: str) -> Role:
+    if not transform.steps:
+        return Role("transforms", None, f"not found: {transform.problem}; the grader's canonical transform is used")
+    if transform.where.startswith("the course's"):
+        return Role("transforms", data_load, f"stand-in: {transform.where}", "stand-in")
+    return Role("transforms", notebook2, f"stand-in: data_transform composed in {transform.where}", "stand-in")
+
+
 def classic_transform(student_dir: Path, label: str | None, cells: list[Cell]) -> TransformSpec:
-    if not cells:
-        return TransformSpec(problem="no notebook 2 composes a data_transform")
+    """Notebook 2's data_transform from the student's data_load classes; without one, the course's own
+    composition (Rescale(250), RandomCrop(224), Normalize(), ToTensor()) of those classes."""
     source = student_dir / "data_load.py"
-    classes = set()
-    if source.is_file():
-        try:
-            classes = {n.name for n in ast.walk(ast.parse(source.read_text(errors="replace")))
-                       if isinstance(n, ast.ClassDef)}
-        except SyntaxError:
-            return TransformSpec(problem=f"{source.name} does not parse")
-    else:
-        classes = {"Rescale", "RandomCrop", "CenterCrop", "Normalize", "ToTensor"}  # the course's copy
-    return discovery.discover_transform(label or "notebook 2", cells, classes)
+    if not source.is_file():
+        return TransformSpec(problem="no data_load.py of the submission's to build a transform from")
+    try:
+        classes = {n.name for n in ast.walk(ast.parse(source.read_text(errors="replace"))) if isinstance(n, ast.ClassDef)}
+    except SyntaxError:
+        return TransformSpec(problem=f"{source.name} does not parse")
+    found = discovery.discover_transform(label or "notebook 2", cells, classes) if cells else \
+        TransformSpec(problem="no notebook 2 composes a data_transform")
+    if found.steps or not {s["name"] for s in COURSE_STEPS} <= classes:
+        return found
+    return TransformSpec(COURSE_STEPS, f"the course's data_transform of data_load.py's classes ({found.problem})")

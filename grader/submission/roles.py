@@ -50,14 +50,14 @@ class Candidate:
         return "script" if self.path.suffix == ".py" else "notebook"
 
 
-def candidates(root: Path, notebooks_dir: Path, model_modules: set[str]) -> list[Candidate]:
-    """Notebooks under ``notebooks_dir`` (one level of sub-folders too) and, at the top, scripts that are
-    not the submission's modules."""
+def candidates(root: Path, notebooks_dir: Path, model_modules: set[str], scripts: bool) -> list[Candidate]:
+    """Notebooks under ``notebooks_dir`` (one level of sub-folders too) and, with ``scripts`` (the classic
+    layout), the scripts at the top that are not the submission's modules."""
     found = []
     for path in sorted(notebooks_dir.glob("*.ipynb")) + sorted(notebooks_dir.glob("*/*.ipynb")):
         if not SKIP_DIRS & set(path.relative_to(root).parts[:-1]) and path.is_file() and not path.is_symlink():
             found.append(Candidate(path, str(path.relative_to(root)), code_cells(path)))
-    for path in sorted(root.glob("*.py")):
+    for path in sorted(root.glob("*.py")) if scripts else ():
         if path.name in NOT_SCRIPTS or path.stem in model_modules or path.is_symlink():
             continue
         found.append(Candidate(path, str(path.relative_to(root)), code_cells(path)))

@@ -3,12 +3,20 @@ from __future__ import annotations
 
 import os
 
-from fkp_runtime import STUDENT_DIR, as_output, new_net, random_faces, student_module
+from fkp_runtime import STUDENT_DIR, as_output, model_spec, new_net, random_faces, student_module
 
 
 def probe_import_model(args: dict) -> dict:
-    module = student_module("models")
-    return {"has_net": hasattr(module, "Net"), "file": os.path.relpath(module.__file__, STUDENT_DIR.parent)}
+    import torch
+
+    spec = model_spec()
+    module = student_module(spec["module"])
+    cls = getattr(module, spec["class"], None)
+    modules = sorted(name for name, value in vars(module).items() if isinstance(value, type)
+                     and issubclass(value, torch.nn.Module) and value.__module__ == module.__name__)
+    return {"has_net": cls is not None, "file": os.path.relpath(module.__file__, STUDENT_DIR.parent),
+            "has_forward": isinstance(cls, type) and getattr(cls, "forward", None) is not torch.nn.Module.forward,
+            "module_classes": modules}
 
 
 def probe_construct(args: dict) -> dict:

@@ -73,12 +73,26 @@ def student_module(name: str):
     return importlib.import_module(name)
 
 
+def model_spec() -> dict:
+    """Which class to build, as the grader found it in the student's code (FKP_MODEL, JSON):
+    {module, class, args, kwargs}; the contract's ``models.Net()`` by default."""
+    spec = json.loads(os.environ.get("FKP_MODEL") or "{}")
+    return {"module": spec.get("module") or "models", "class": spec.get("class") or "Net",
+            "args": list(spec.get("args") or []), "kwargs": dict(spec.get("kwargs") or {})}
+
+
+def input_size() -> int:
+    """The side of the square image the student's net takes (FKP_INPUT_SIZE; 224 by the contract)."""
+    return int(os.environ.get("FKP_INPUT_SIZE") or 224)
+
+
 def new_net():
     import torch
 
-    net = student_module("models").Net()
+    spec = model_spec()
+    net = getattr(student_module(spec["module"]), spec["class"])(*spec["args"], **spec["kwargs"])
     if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"Net() returned a {type(net).__name__}, not a torch.nn.Module")
+        raise TypeError(f"{spec['class']}() returned a {type(net).__name__}, not a torch.nn.Module")
     return net.to(device())
 
 
@@ -86,7 +100,8 @@ def random_faces(batch: int, seed: int):
     import torch
 
     generator = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, 1, 224, 224, generator=generator).to(device())
+    size = input_size()
+    return torch.rand(batch, 1, size, size, generator=generator).to(device())
 
 
 def as_output(y, batch: int):

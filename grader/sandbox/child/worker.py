@@ -14,13 +14,14 @@ import json
 import os
 import sys
 
+import fkp_probes_composed
 import fkp_probes_data
 import fkp_probes_model
 import fkp_probes_weights
 import fkp_runtime as runtime
 
 PROBES = {name.removeprefix("probe_"): fn
-          for module in (fkp_probes_model, fkp_probes_data, fkp_probes_weights)
+          for module in (fkp_probes_model, fkp_probes_data, fkp_probes_composed, fkp_probes_weights)
           for name, fn in vars(module).items() if name.startswith("probe_")}
 
 
