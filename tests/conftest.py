@@ -43,3 +43,11 @@ def pytest_addoption(parser):
 @pytest.fixture
 def update_goldens(request) -> bool:
     return bool(request.config.getoption("--update-goldens"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`make test` runs two workers), a module's tests stay on one worker, so its
+    module-scoped fixtures (a graded class, a built image) are made once; the docker tests share one."""
+    for item in items:
+        group = "docker" if item.get_closest_marker("docker") else item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(group))

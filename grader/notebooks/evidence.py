@@ -9,9 +9,10 @@ from __future__ import annotations
 import ast
 import math
 import re
-from dataclasses import dataclass
 
 import nbformat
+
+from grader.submission.sources import Cell, dotted, parse  # noqa: F401 - dotted: the checks' helper too
 
 ANSWER_PREFIX = re.compile(r"^\s*\**\s*answer\s*\**\s*:?\s*\**\s*:?", re.IGNORECASE)
 TEMPLATE_ANSWER = "write your answer here"
@@ -21,22 +22,9 @@ LOSS_VALUE = re.compile(r"loss[^0-9+\-.\n]{0,20}" + NUMBER, re.IGNORECASE)
 MAX_LOSS = 1e6
 
 
-@dataclass(frozen=True)
-class CodeCell:
-    """One code cell of the student's notebook: its index (0-based) and parsed source."""
-
-    index: int
-    source: str
-    tree: ast.Module | None
-
-    def calls(self) -> list[str]:
-        """Dotted names of every call, e.g. ``nn.SmoothL1Loss``, ``loss.backward``, ``cv2.filter2D``."""
-        if self.tree is None:
-            return []
-        return [dotted(node.func) for node in ast.walk(self.tree) if isinstance(node, ast.Call)]
-
-    def calls_ending(self, *names: str) -> bool:
-        return any(call.split(".")[-1] in names for call in self.calls())
+class CodeCell(Cell):
+    """One code cell of the student's notebook (index 0-based, parsed source), with the questions the
+    notebook checks ask of it."""
 
     def assigned_calls(self, target: str) -> list[ast.Call]:
         """Calls whose value is assigned to the name ``target`` (``criterion = nn.MSELoss()``)."""
@@ -51,33 +39,9 @@ class CodeCell:
                                              for n in ast.walk(self.tree))
 
 
-def dotted(node: ast.AST) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{dotted(node.value)}.{node.attr}"
-    if isinstance(node, ast.Call):
-        return dotted(node.func)
-    return "?"
-
-
-def without_magics(source: str) -> str:
-    """IPython lines (``%matplotlib inline``, ``!pip ...``) blanked so ``ast`` can parse the rest."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-
-
 def code_cells(nb: nbformat.NotebookNode) -> list[CodeCell]:
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        try:
-            tree = ast.parse(without_magics(source))
-        except SyntaxError:
-            tree = None
-        cells.append(CodeCell(index, source, tree))
-    return cells
+    return [CodeCell(index, cell.get("source", ""), parse(cell.get("source", "")))
+            for index, cell in enumerate(nb.cells) if cell.get("cell_type") == "code"]
 
 
 def images(cell: nbformat.NotebookNode | None) -> int:
