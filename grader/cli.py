@@ -12,6 +12,8 @@ def add_grading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="override the rubric's seed")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument("--only", help="comma-separated check ids to run (quick runs)")
+    parser.add_argument("--workers", type=int, help="units of checks run side by side in one grade (default: from "
+                                                    "the cores; batch divides them among its --jobs)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,7 +79,7 @@ def run(argv: list[str] | None = None) -> int:
             only = set(args.only.split(",")) if args.only else None
             status = grade.main(submission=args.submission, out=args.out, name=args.name, rubric=args.rubric,
                                 data_dir=args.data, seed=args.seed, device=args.device, only=only,
-                                fail_under=args.fail_under, quiet=args.quiet)
+                                fail_under=args.fail_under, quiet=args.quiet, workers=args.workers)
         if args.manual is not None and status in (0, 1):
             status = manual.main(scores_csv=args.manual, out=args.out) or status
         return status
@@ -92,7 +94,7 @@ def run(argv: list[str] | None = None) -> int:
         return batch.main(submissions=args.submissions, out=args.out, jobs=args.jobs, docker=args.docker,
                           image=args.image, timeout=args.timeout, memory_mb=args.memory_mb, shard=args.shard,
                           resume=args.resume, dask=args.dask, rubric=args.rubric, data_dir=args.data, seed=args.seed,
-                          only=only, device=args.device, quiet=args.quiet)
+                          only=only, device=args.device, quiet=args.quiet, workers=args.workers)
     if args.verb == "merge":
         from grader.batch import merge
 

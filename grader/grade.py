@@ -11,11 +11,12 @@ import shutil
 import stat
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
 
-from grader import __version__
+from grader import __version__, cores
 from grader.checks import Context
 from grader.checks.runner import run_checks
 from grader.data.dataset import labels_csv
@@ -102,9 +103,39 @@ def layout_record(sub, checks: list[dict]) -> dict:
             "compatibility": compatibility, "workspace": WORKSPACE if sub.layout == "classic" else None}
 
 
+def choose_workers(workers: int | None, threads: int) -> tuple[int, str]:
+    """How many units of checks run side by side, and why: asked for (--workers, FKP_GRADE_WORKERS),
+    else from this process's cores (``cores.workers_for``)."""
+    if workers is None and os.environ.get("FKP_GRADE_WORKERS"):
+        workers = int(os.environ["FKP_GRADE_WORKERS"])
+    if workers is not None:
+        return max(1, workers), f"{max(1, workers)} as asked"
+    available = cores.available_cores()
+    chosen = cores.workers_for(available, threads)
+    return chosen, f"{chosen} for {available} core(s) at {threads} torch thread(s) per student process"
+
+
+def grade_checks(sub, rub, data_dir: Path, staging: Path, seed: int, device: str, workers: int, console):
+    """Run the rubric against the submission: one sandbox for the probes, and one more per unit that
+    runs beside them (the brief training) when ``workers`` > 1."""
+    limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
+
+    def new_sandbox() -> Sandbox:
+        return Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES,
+                       model=sub.model.to_json(), input_size=sub.input_size, extra_sources=sub.extracted_modules)
+
+    with ExitStack() as stack:
+        sandbox = stack.enter_context(new_sandbox())
+        progress = stack.enter_context(GradeProgress(console, sub.name, len(rub.checks)))
+        own = (lambda: stack.enter_context(new_sandbox())) if workers > 1 else None
+        ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance, own_sandbox=own)
+        return ctx, run_checks(ctx, workers=workers, on_start=progress.start, on_done=progress.done)
+
+
 def main(*, submission: Path, out: Path = Path("reports"), name: str | None = None, rubric: Path | None = None,
          data_dir: Path | None = None, seed: int | None = None, device: str = "auto",
-         only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False) -> int:
+         only: set[str] | None = None, fail_under: float | None = None, quiet: bool = False,
+         workers: int | None = None) -> int:
     console = Console(stderr=False, quiet=quiet)
     try:
         sub = find_submission(submission, name)
@@ -125,21 +156,17 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{sub.name}.partial-", dir=out))
     started = time.monotonic()
-    limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
+    workers, why = choose_workers(workers, rub.threads)
+    console.print(f"grading {sub.name}: {workers} unit(s) of checks side by side ({why})")
     try:
-        with Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES,
-                     model=sub.model.to_json(), input_size=sub.input_size,
-                     extra_sources=sub.extracted_modules) as sandbox, \
-                GradeProgress(console, sub.name, len(rub.checks)) as progress:
-            ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance)
-            checks = run_checks(ctx, on_start=progress.start, on_done=progress.done)
+        ctx, checks = grade_checks(sub, rub, data_dir, staging, seed, device, workers, console)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # a grader failure leaves no half-written report
         raise
     result = GradeResult(sub.name, sum(c.score for c in checks), rub.max_score, checks, ctx.metrics,
                          environment(seed, device), time.monotonic() - started, seed)
     data = result.to_json()
-    data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads)
+    data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads, workers=workers)
     data["layout"] = layout_record(sub, data["checks"])
     write_json(staging / "results.json", data)
     junit.write(data, staging / "junit.xml")

@@ -15,9 +15,9 @@ TIMING_KEYS = {"execution_time", "duration_s"}
 
 
 def grade_folder(submission: Path, out: Path, *, name: str | None = None, only: set[str] | None = None,
-                 rubric: Path | None = None, seed: int | None = None) -> dict:
+                 rubric: Path | None = None, seed: int | None = None, workers: int | None = None) -> dict:
     code = grade.main(submission=submission, out=out, name=name, only=only, rubric=rubric, data_dir=DATA, seed=seed,
-                      device="cpu", quiet=True)
+                      device="cpu", quiet=True, workers=workers)
     assert code == 0, f"grading {submission} exited {code}"
     return json.loads((out / (name or submission.name) / "results.json").read_text())
 

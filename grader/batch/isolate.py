@@ -58,6 +58,8 @@ class GradeSettings:
     """RLIMIT_DATA of the grading process (student processes get the rubric's limit)."""
     docker_image: str | None = None
     """Grade inside this image instead of a local process."""
+    workers: int | None = None
+    """Units of checks side by side in each grade (None: the grade decides from its cores)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,8 @@ def grade_arguments(settings: GradeSettings, name: str, submission: str, out: st
         argv += ["--seed", str(settings.seed)]
     if settings.only:
         argv += ["--only", ",".join(settings.only)]
+    if settings.workers is not None:
+        argv += ["--workers", str(settings.workers)]
     return argv
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from grader import __version__
+from grader import __version__, cores
 from grader.batch import cluster, grading_job, intake, isolate
 from grader.batch.events import EventLog
 from grader.batch.gradebook import Row, mark_duplicates, read_marker, write_gradebook
@@ -101,14 +101,20 @@ def describe(row: Row) -> str:
 
 
 def settings_from(*, data_dir: Path | None, rubric: Path | None, seed: int | None, only: set[str] | None, device: str,
-                  timeout: float | None, memory_mb: int | None, docker: bool, image: str | None) -> GradeSettings:
+                  timeout: float | None, memory_mb: int | None, docker: bool, image: str | None,
+                  workers: int | None = None) -> GradeSettings:
     image = image or os.environ.get("FKP_DOCKER_IMAGE")
     if docker and not image:
         raise ValueError("--docker needs the image: --image NAME or FKP_DOCKER_IMAGE (make -s docker-image prints it)")
     data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints")  # as the grade verb
     return GradeSettings(data_dir.resolve(), None if rubric is None else Path(rubric).resolve(), seed,
                          tuple(sorted(only)) if only else None, device, timeout, memory_mb,
-                         image if docker else None)
+                         image if docker else None, workers)
+
+
+def shared_cores(jobs: int) -> int:
+    """Units of checks per grade when ``jobs`` grades share this machine's cores equally."""
+    return cores.workers_for(max(1, cores.available_cores() // max(1, jobs)))
 
 
 @dataclass(frozen=True)
@@ -159,13 +165,14 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
          image: str | None = None, timeout: float | None = 3600.0, memory_mb: int | None = 8192,
          shard: str | None = None, resume: bool = False, dask: str | None = None, rubric: Path | None = None,
          data_dir: Path | None = None, seed: int | None = None, only: set[str] | None = None,
-         device: str = "auto", quiet: bool = False) -> int:
+         device: str = "auto", quiet: bool = False, workers: int | None = None) -> int:
     console = Console(stderr=True, quiet=quiet)
     try:
         entries, notes = intake.list_entries(submissions)
         selected = intake.select_shard(entries, shard)
         settings = settings_from(data_dir=data_dir, rubric=rubric, seed=seed, only=only, device=device,
-                                 timeout=timeout, memory_mb=memory_mb, docker=docker, image=image)
+                                 timeout=timeout, memory_mb=memory_mb, docker=docker, image=image,
+                                 workers=workers or (None if dask else shared_cores(jobs)))
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]batch:[/] {exc}")
         return 2
@@ -174,6 +181,9 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
         return 2
     for note in notes:
         console.print(f"[yellow]batch:[/] {note}")
+    if not dask:
+        console.print(f"batch: {jobs} submission(s) at a time, each grading {settings.workers} unit(s) of checks "
+                      "side by side (--jobs, --workers)")
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     plan = make_plan(selected, out, settings, resume)

@@ -26,24 +26,30 @@ class Outcome:
     manual_review: bool = False
 
 
+PROBES = "probes"
+
+
 @dataclass(frozen=True)
 class Check:
     id: str
     name: str
     requires: tuple[str, ...]
     run: Callable
+    unit: str = PROBES
+    """Checks of one unit run in rubric order in one thread: ``probes`` share the submission's sandbox;
+    another unit (a notebook, the brief training) starts processes of its own and may run beside it."""
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def check(check_id: str, name: str, requires: tuple[str, ...] = ()):
+def check(check_id: str, name: str, requires: tuple[str, ...] = (), unit: str = PROBES):
     """Register a check function under its rubric id."""
 
     def register(fn: Callable) -> Callable:
         if check_id in REGISTRY:
             raise RuntimeError(f"check {check_id} registered twice")
-        REGISTRY[check_id] = Check(check_id, name, requires, fn)
+        REGISTRY[check_id] = Check(check_id, name, requires, fn, unit)
         return fn
 
     return register
@@ -89,6 +95,12 @@ class Context:
     progress: Callable[[int, int], None] = lambda done, total: None
     state: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    own_sandbox: Callable[[], "Sandbox"] | None = None  # noqa: F821
+    """A sandbox of its own for a unit that runs beside the probes (None: share ``sandbox``)."""
+
+    def unit_sandbox(self) -> "Sandbox":  # noqa: F821
+        """The sandbox for a check outside the probes unit: its own when units run side by side."""
+        return self.own_sandbox() if self.own_sandbox is not None else self.sandbox
 
     def timeout(self, cfg) -> float:
         return float(cfg.get("timeout_s", self.rubric.probe_timeout_s))

@@ -74,12 +74,12 @@ def missing_notebook(run: NotebookRun) -> Outcome | None:
     return None
 
 
-@check("notebook2.executes", "Notebook 2 runs top to bottom")
+@check("notebook2.executes", "Notebook 2 runs top to bottom", unit="notebook2")
 def notebook2_executes(ctx: Context, cfg) -> Outcome:
     return executes(ctx, 2)
 
 
-@check("notebook2.loss_and_optimizer", "Notebook 2: a regression loss and an optimizer over the net")
+@check("notebook2.loss_and_optimizer", "Notebook 2: a regression loss and an optimizer over the net", unit="notebook2")
 def loss_and_optimizer(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -131,7 +131,7 @@ def training_sentence(trains: bool, steps: int | None, values: list[float], plot
     return True, f"The run took {steps} optimizer steps; {' and '.join(shown)}."
 
 
-@check("notebook2.training_ran", "Notebook 2: training ran, its loss was shown, the weights were saved")
+@check("notebook2.training_ran", "Notebook 2: training ran, its loss was shown, the weights were saved", unit="notebook2")
 def training_ran(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -163,7 +163,7 @@ def training_ran(ctx: Context, cfg) -> Outcome:
                                    "'../student/saved_models/keypoints_model.pt').")
 
 
-@check("notebook2.feature_visualization", "Notebook 2: a learned filter shown and applied to an image")
+@check("notebook2.feature_visualization", "Notebook 2: a learned filter shown and applied to an image", unit="notebook2")
 def feature_visualization(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -192,7 +192,7 @@ def feature_visualization(ctx: Context, cfg) -> Outcome:
                                    "image filtered with it (cv2.filter2D), both displayed.")
 
 
-@check("notebook2.answers", "Notebook 2: the questions are answered")
+@check("notebook2.answers", "Notebook 2: the questions are answered", unit="notebook2")
 def answers(ctx: Context, cfg) -> Outcome:
     source = read_source(ctx.submission, 2)
     if isinstance(source, NotebookRun):
@@ -215,12 +215,12 @@ def answers(ctx: Context, cfg) -> Outcome:
     return Outcome(fraction, message, hint, {"answers": listed, "min_words": min_words}, manual_review=True)
 
 
-@check("notebook3.executes", "Notebook 3 runs top to bottom")
+@check("notebook3.executes", "Notebook 3 runs top to bottom", unit="notebook3")
 def notebook3_executes(ctx: Context, cfg) -> Outcome:
     return executes(ctx, 3)
 
 
-@check("notebook3.keypoints_displayed", "Notebook 3: faces detected, trained weights loaded, keypoints shown")
+@check("notebook3.keypoints_displayed", "Notebook 3: faces detected, trained weights loaded, keypoints shown", unit="notebook3")
 def keypoints_displayed(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 3)
     if (missing := missing_notebook(run)) is not None:

@@ -9,8 +9,10 @@ from grader.data import dataset
 from grader.report.figures import loss_curve
 
 
-@check("training.brief", "A fresh Net() learns in a short training run", requires=("model.gradients",))
+@check("training.brief", "A fresh Net() learns in a short training run", requires=("model.gradients",),
+       unit="training")
 def brief_training(ctx: Context, cfg) -> Outcome:
+    sandbox = ctx.unit_sandbox()
     n_train, n_held = int(cfg["train_images"]), int(cfg["heldout_images"])
     order = np.random.default_rng(ctx.seed).permutation(3462)
     train_x, train_y = dataset.eval_subset(ctx.data_dir, "training", order[:n_train])
@@ -19,14 +21,14 @@ def brief_training(ctx: Context, cfg) -> Outcome:
     if size != train_x.shape[-1]:  # the student's own input size; the targets keep their units
         train_x, held_x = (np.stack([cv2.resize(x[0], (size, size))[None] for x in xs]) for xs in (train_x, held_x))
     args = {
-        "images": ctx.sandbox.put_array("brief_train_images", train_x),
-        "keypoints": ctx.sandbox.put_array("brief_train_keypoints", train_y),
-        "heldout_images": ctx.sandbox.put_array("brief_heldout_images", held_x),
-        "heldout_keypoints": ctx.sandbox.put_array("brief_heldout_keypoints", held_y),
+        "images": sandbox.put_array("brief_train_images", train_x),
+        "keypoints": sandbox.put_array("brief_train_keypoints", train_y),
+        "heldout_images": sandbox.put_array("brief_heldout_images", held_x),
+        "heldout_keypoints": sandbox.put_array("brief_heldout_keypoints", held_y),
         "steps": int(cfg["steps"]), "batch_size": int(cfg["batch_size"]), "lr": float(cfg["learning_rate"]),
         "seed": ctx.seed,
     }
-    result = ctx.sandbox.call("train_brief", args, timeout=ctx.timeout(cfg), on_progress=ctx.progress)
+    result = sandbox.call("train_brief", args, timeout=ctx.timeout(cfg), on_progress=ctx.progress)
     if not result.ok:
         return probe_failure(result, f"Training a fresh {ctx.submission.model.call} for {cfg['steps']} steps")
     losses = [float(x) for x in result.value["losses"]]
