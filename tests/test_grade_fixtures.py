@@ -91,3 +91,36 @@ def test_weight_file_fixtures(outcome, tmp_path, dataset_dir, update_goldens):
                       "whole_pickled_model": "whole pickled model"}[outcome]
     assert expected_words in weights["message"]
     assert weights["hint"]
+
+
+HANG_RUBRIC = """schema_version = 1
+seed = 0
+[sandbox]
+memory_mb = 3072
+probe_timeout_s = 5
+threads = 1
+[checks."model.import"]
+points = 3
+[checks."notebook2.executes"]
+points = 3
+cell_timeout_s = 120
+timeout_s = 300
+parameters = { n_epochs = 1, max_steps = 2, batch_size = 4 }
+[checks."notebook2.answers"]
+points = 4
+"""
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_hang_at_import_is_not_waited_for_again_by_the_notebooks(tmp_path, dataset_dir, workers):
+    """models.py hangs at import: the probe times out once; notebook 2, which imports it, is skipped
+    with that reason instead of hanging until its own timeouts; its answers are still read."""
+    target = copy_submission("hangs_at_import", tmp_path)
+    shutil.copytree(SUBMISSIONS / "reference" / "notebooks", target / "notebooks")
+    rubric = tmp_path / "hang.toml"
+    rubric.write_text(HANG_RUBRIC)
+    results = grade_folder(target, tmp_path / "out", rubric=rubric, workers=workers)
+    assert statuses(results) == {"model.import": "timeout", "notebook2.executes": "skipped",
+                                 "notebook2.answers": "passed"}
+    notebook = next(c for c in results["checks"] if c["id"] == "notebook2.executes")
+    assert "model.import" in notebook["message"] and "student/models.py" in notebook["message"]

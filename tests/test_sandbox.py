@@ -127,3 +127,22 @@ def test_a_command_cannot_redirect_its_log_either(tmp_path):
     result = run_command([sys.executable, "-c", code], cwd=work, timeout=60)
     assert result.returncode == 0 and "command ran" in result.output_tail
     assert "SECRET" not in result.output_tail
+
+
+def test_a_link_in_the_submission_never_brings_the_labels_to_student_code(tmp_path, dataset_dir):
+    """student/notes.csv -> the hidden test labels: the grader's copy for the sandbox leaves the link out,
+    so student code at import finds nothing, and the report names the link."""
+    from grading import grade_folder
+
+    student = tmp_path / "linked" / "student"
+    student.mkdir(parents=True)
+    (student / "notes.csv").symlink_to(dataset_dir / "test_frames_keypoints.csv")
+    (student / "models.py").write_text(
+        "import os\n"
+        "here = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'notes.csv')\n"
+        "raise RuntimeError('notes.csv: ' + (open(here).read(200) if os.path.exists(here) else 'absent'))\n")
+    results = grade_folder(tmp_path / "linked", tmp_path / "out", only={"model.import"})
+    message = results["checks"][0]["message"]
+    assert "notes.csv: absent" in message and "image_name" not in message and ".jpg" not in message
+    assert results["layout"]["links_left_out"] == ["student/notes.csv"]
+    assert "student/notes.csv" in (tmp_path / "out" / "linked" / "report.html").read_text()

@@ -16,8 +16,8 @@ from typing import Callable, Iterator
 
 from grader.batch import intake
 from grader.batch.gradebook import Row
-from grader.batch.isolate import GradeEnd
 from grader.batch.grading_job import JobContext, file_report, grade_archive, refused, scratch_for
+from grader.batch.isolate import GradeEnd
 
 
 def connect(address: str, timeout_s: float = 30.0):

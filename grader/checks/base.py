@@ -38,18 +38,21 @@ class Check:
     unit: str = PROBES
     """Checks of one unit run in rubric order in one thread: ``probes`` share the submission's sandbox;
     another unit (a notebook, the brief training) starts processes of its own and may run beside it."""
+    after: tuple[str, ...] = ()
+    """Checks to wait for without needing them to pass (a notebook waits for the import of models.py:
+    when that hangs, the notebook that imports it is not run to hang again)."""
 
 
 REGISTRY: dict[str, Check] = {}
 
 
-def check(check_id: str, name: str, requires: tuple[str, ...] = (), unit: str = PROBES):
+def check(check_id: str, name: str, requires: tuple[str, ...] = (), unit: str = PROBES, after: tuple[str, ...] = ()):
     """Register a check function under its rubric id."""
 
     def register(fn: Callable) -> Callable:
         if check_id in REGISTRY:
             raise RuntimeError(f"check {check_id} registered twice")
-        REGISTRY[check_id] = Check(check_id, name, requires, fn, unit)
+        REGISTRY[check_id] = Check(check_id, name, requires, fn, unit, after)
         return fn
 
     return register

@@ -39,6 +39,8 @@ def model_import(ctx: Context, cfg) -> object:
         return Outcome(1 / 3, found.message + " The grader took it from there to grade your network and weights.",
                        found.hint, details={"extracted_module": sub.model.source[:4000]})
     if not result.ok:
+        if result.status == "timeout":  # the notebooks that import it are not run to hang again
+            ctx.state["import_hang"] = f"{where} did not finish importing within {result.error.get('message')}"
         return probe_failure(result, f"Importing {where}")
     cls, others = sub.model.cls, result.value.get("module_classes") or []
     if not result.value.get("has_net"):

@@ -18,9 +18,10 @@ from grader.notebooks.run import execution, read_source
 REGRESSION_LOSSES = ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss")
 MAX_STEPS = 10_000_000  # a plausible count of optimizer steps reported by the probe
 UNCONFIRMED = 0.0  # share of an item's points when the source has it but the run does not confirm it
-RUN_STATUS = {"error": "error", "timeout": "timeout", "dead_kernel": "error", "crashed": "error",
+RUN_STATUS = {"error": "error", "timeout": "timeout", "skipped": "skipped", "dead_kernel": "error", "crashed": "error",
               "kernel_start_failed": "error", "missing": "failed", "invalid": "failed"}
 HINTS = {
+    "skipped": "Fix the import of models.py first (see model.import): it hangs, and this notebook imports it.",
     "error": "Restart the kernel and run all cells yourself with the parameters in the executed notebook's banner; "
              "fix the cell named above (its traceback is below).",
     "timeout": "The grader runs with the small parameters shown in the banner: make the training loop stop after "
@@ -69,17 +70,21 @@ def verdict(items: dict[str, tuple[float, str]], details: dict, hint: str) -> Ou
 
 
 def missing_notebook(run: NotebookRun) -> Outcome | None:
+    if run.status == "skipped":
+        return Outcome(0.0, run.message, HINTS["skipped"], status="skipped")
     if run.source is None:
         return failed(run.message, HINTS["missing"])
     return None
 
 
-@check("notebook2.executes", "Notebook 2 runs top to bottom", unit="notebook2")
+@check("notebook2.executes", "Notebook 2 runs top to bottom", unit="notebook2",
+       after=("model.import",))
 def notebook2_executes(ctx: Context, cfg) -> Outcome:
     return executes(ctx, 2)
 
 
-@check("notebook2.loss_and_optimizer", "Notebook 2: a regression loss and an optimizer over the net", unit="notebook2")
+@check("notebook2.loss_and_optimizer", "Notebook 2: a regression loss and an optimizer over the net", unit="notebook2",
+       after=("model.import",))
 def loss_and_optimizer(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -131,7 +136,8 @@ def training_sentence(trains: bool, steps: int | None, values: list[float], plot
     return True, f"The run took {steps} optimizer steps; {' and '.join(shown)}."
 
 
-@check("notebook2.training_ran", "Notebook 2: training ran, its loss was shown, the weights were saved", unit="notebook2")
+@check("notebook2.training_ran", "Notebook 2: training ran, its loss was shown, the weights were saved", unit="notebook2",
+       after=("model.import",))
 def training_ran(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -163,7 +169,8 @@ def training_ran(ctx: Context, cfg) -> Outcome:
                                    "'../student/saved_models/keypoints_model.pt').")
 
 
-@check("notebook2.feature_visualization", "Notebook 2: a learned filter shown and applied to an image", unit="notebook2")
+@check("notebook2.feature_visualization", "Notebook 2: a learned filter shown and applied to an image", unit="notebook2",
+       after=("model.import",))
 def feature_visualization(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 2)
     if (missing := missing_notebook(run)) is not None:
@@ -192,7 +199,8 @@ def feature_visualization(ctx: Context, cfg) -> Outcome:
                                    "image filtered with it (cv2.filter2D), both displayed.")
 
 
-@check("notebook2.answers", "Notebook 2: the questions are answered", unit="notebook2")
+@check("notebook2.answers", "Notebook 2: the questions are answered", unit="notebook2",
+       after=("model.import",))
 def answers(ctx: Context, cfg) -> Outcome:
     source = read_source(ctx.submission, 2)
     if isinstance(source, NotebookRun):
@@ -215,12 +223,14 @@ def answers(ctx: Context, cfg) -> Outcome:
     return Outcome(fraction, message, hint, {"answers": listed, "min_words": min_words}, manual_review=True)
 
 
-@check("notebook3.executes", "Notebook 3 runs top to bottom", unit="notebook3")
+@check("notebook3.executes", "Notebook 3 runs top to bottom", unit="notebook3",
+       after=("model.import",))
 def notebook3_executes(ctx: Context, cfg) -> Outcome:
     return executes(ctx, 3)
 
 
-@check("notebook3.keypoints_displayed", "Notebook 3: faces detected, trained weights loaded, keypoints shown", unit="notebook3")
+@check("notebook3.keypoints_displayed", "Notebook 3: faces detected, trained weights loaded, keypoints shown", unit="notebook3",
+       after=("model.import",))
 def keypoints_displayed(ctx: Context, cfg) -> Outcome:
     run = execution(ctx, 3)
     if (missing := missing_notebook(run)) is not None:

@@ -59,7 +59,7 @@ class Schedule:
         """Run one check once the checks it requires that come before it in the rubric have finished
         (only the probes are required by other units, and they always start first: no deadlock)."""
         earlier = [r for r in check.requires if self.order.get(r, len(self.order)) < self.order[check.id]]
-        for need in earlier:
+        for need in earlier + [a for a in check.after if self.order.get(a, len(self.order)) < self.order[check.id]]:
             self.finished[need].wait()
         blocking = [r for r in earlier if r not in self.results or self.results[r].status not in COUNTS_AS_PASSED]
         try:

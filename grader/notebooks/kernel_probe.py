@@ -2,7 +2,6 @@
 # their last cell, with __NONCE__ and __WEIGHT_FILES__ filled in, and prints one line of facts about
 # the names the notebooks define (net, criterion, optimizer, faces). The grader validates every field.
 def _fkp_probe(namespace, weight_files):
-    import json
 
     facts = {}
     try:

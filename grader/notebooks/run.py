@@ -48,6 +48,9 @@ def settings(ctx, number: int) -> dict:
 def execution(ctx, number: int) -> NotebookRun:
     """Notebook ``number``'s run, executed once per grade and cached in ``ctx.state``."""
     key = f"notebook{number}.run"
+    if key not in ctx.state and ctx.state.get("import_hang"):
+        ctx.state[key] = NotebookRun(number, "skipped", f"Notebook {number} was not run: {ctx.state['import_hang']} "
+                                                        "(model.import), and the notebook imports it.")
     if key not in ctx.state:
         ctx.state[key] = run_notebook(ctx.submission, number, settings(ctx, number), ctx=ctx)
     return ctx.state[key]

@@ -4,6 +4,7 @@ choices: the network to build, the eval transform of a classic submission, the w
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +27,8 @@ class Mapping:
     """The classic layout's eval transform from notebook 2 (None: transforms.py, or nothing to build)."""
     weights: Path | None = None
     notebooks: dict[int, Path] = field(default_factory=dict)
+    links: tuple[str, ...] = ()
+    """Symbolic links in the submission: never followed, never copied to where student code runs."""
 
     def to_json(self) -> dict:
         return {"roles": {name: {"file": r.path, "why": r.why, "kind": r.kind, "alternatives": list(r.alternatives)}
@@ -34,7 +37,8 @@ class Mapping:
                 "transform": None if self.transform is None else {
                     "steps": list(self.transform.steps), "where": self.transform.where,
                     "problem": self.transform.problem, "dropped": list(self.transform.dropped),
-                    "input_size": self.transform.input_size, "description": self.transform.describe()}}
+                    "input_size": self.transform.input_size, "description": self.transform.describe()},
+                "links_left_out": list(self.links)}
 
 
 def weight_files(student_dir: Path) -> list[Path]:
@@ -102,7 +106,19 @@ def map_submission(root: Path, student_dir: Path, notebooks_dir: Path, layout: s
     mapped = {"models": module_role(student_dir, model, relative), "data_load": data_load_role(student_dir, relative),
               "transforms": transform_role, "weights": weights_role, "notebook2": role2, "notebook3": role3}
     notebooks = {n: c.path for n, c in ((2, nb2), (3, nb3)) if c is not None}
-    return Mapping(mapped, model, transform, weights, notebooks)
+    return Mapping(mapped, model, transform, weights, notebooks, symlinks(root))
+
+
+def symlinks(root: Path, limit: int = 50) -> tuple[str, ...]:
+    """Links anywhere in the submission (os.walk never follows them), relative to its root."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(folder, name)):
+                found.append(os.path.relpath(os.path.join(folder, name), root))
+                if len(found) >= limit:
+                    return tuple(found)
+    return tuple(sorted(found))
 
 
 def defined_elsewhere(model: ModelSpec, student_dir: Path, found: list[roles.Candidate]) -> ModelSpec:
