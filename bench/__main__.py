@@ -10,7 +10,8 @@ from bench import run
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Benchmarks that print timings.")
-    parser.add_argument("which", nargs="*", help=f"benchmarks to run (default: all); known: {', '.join(run.BENCHMARKS)}")
+    known = ", ".join(sorted(run.BENCHMARKS))
+    parser.add_argument("which", nargs="*", help=f"benchmarks to run (default: {' '.join(run.ORDER)}); known: {known}")
     parser.add_argument("--data", type=Path, default=Path("data/facial-keypoints"), help="dataset folder")
     parser.add_argument("--only", help="comma-separated check ids to run (default: the whole rubric)")
     args = parser.parse_args(argv)
