@@ -41,8 +41,8 @@ browser:  ## Debian's headless chromium for the HTML tests (installed when missi
 	  else echo "make browser: install Debian's chromium (sudo apt-get install chromium) for the HTML tests" >&2; exit 1; fi; }
 
 TEST_WORKERS  ?= 2
-test: data browser  ## run the whole test suite (TEST_WORKERS=2 pytest-xdist workers, a module per worker)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+test: data browser  ## run the whole test suite (TEST_WORKERS=2 pytest-xdist workers, a test file per worker)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: data  ## unit tests only (no training, no browser, no docker)
 	$(PY) -m pytest -m "not slow and not browser and not docker" $(PYTEST_ARGS)

@@ -48,11 +48,3 @@ def pytest_addoption(parser):
 def update_goldens(request) -> bool:
     return bool(request.config.getoption("--update-goldens"))
 
-
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`make test` runs two workers), a module's tests stay on one worker, so its
-    module-scoped fixtures (a graded class, a built image) are made once; the docker tests share one."""
-    for item in items:
-        group = "docker" if item.get_closest_marker("docker") else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -6,7 +6,6 @@ The canonical eval transform: rescale so the short side is 250, centre-crop 224,
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from grader.data.cache import cached_arrays, key_of
 from grader.data.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
 
 SHORT_SIDE = 250
@@ -136,43 +136,44 @@ class EvalSet:
 
 
 def cache_key(split: str) -> str:
-    return hashlib.sha256(f"{split}:{CSV_SHA256[CSV_OF_SPLIT[split]]}:{SHORT_SIDE}:{CROP}:v1".encode()).hexdigest()[:16]
+    return key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], SHORT_SIDE, CROP, "v1")
 
 
 def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = None) -> EvalSet:
-    """Preprocess a split (cached as .npz under ``cache_dir``, default ``default_cache_dir``)."""
+    """Preprocess a split (cached under ``cache_dir``, default ``default_cache_dir``)."""
     data_dir = Path(data_dir)
     table = read_table(data_dir, split)
-    cache_dir = Path(cache_dir) if cache_dir else default_cache_dir(data_dir)
-    cache = cache_dir / f"eval-{split}-{cache_key(split)}.npz"
-    if cache.is_file():
-        with np.load(cache, allow_pickle=False) as npz:
-            images, geometry = npz["images"], npz["frames"]
-    else:
+
+    def build() -> dict:
         crops, geometry = [], []
         for index in range(len(table.names)):
             crop, frame = canonical_eval(read_gray(table.image_path(data_dir, index)))
             crops.append(crop)
             geometry.append([frame.scale_x, frame.scale_y, frame.offset_x, frame.offset_y])
-        images, geometry = np.stack(crops)[:, None], np.array(geometry, np.float64)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # A name of this process's own, then an atomic rename: two grades filling the cache at once
-        # (batch --jobs 2) each write a whole file, and readers see the old state or a whole new one.
-        tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.{os.urandom(4).hex()}.npz")
-        np.savez(tmp, images=images, frames=geometry)
-        tmp.replace(cache)
-    return EvalSet(table, images, [EvalFrame(*row) for row in geometry])
+        return {"images": np.stack(crops)[:, None], "frames": np.array(geometry, np.float64)}
+
+    arrays = cached_arrays(Path(cache_dir) if cache_dir else default_cache_dir(data_dir), f"eval-{split}",
+                           cache_key(split), build)
+    return EvalSet(table, arrays["images"], [EvalFrame(*row) for row in arrays["frames"]])
 
 
 def eval_subset(data_dir: Path, split: str, indices) -> tuple[np.ndarray, np.ndarray]:
-    """Canonically preprocessed images (n, 1, 224, 224) and normalised labels (n, 68, 2) of some rows."""
+    """Canonically preprocessed images (n, 1, 224, 224) and normalised labels (n, 68, 2) of some rows
+    (cached: the brief training takes the same seeded rows in every grade)."""
+    indices = np.asarray(indices, np.int64)
     table = read_table(data_dir, split)
-    images, labels = [], []
-    for index in indices:
-        crop, frame = canonical_eval(read_gray(table.image_path(data_dir, int(index))))
-        images.append(crop[None])
-        labels.append(normalise(frame.to_eval(table.keypoints[int(index)])))
-    return np.stack(images).astype(np.float32), np.stack(labels).astype(np.float32)
+
+    def build() -> dict:
+        images, labels = [], []
+        for index in indices:
+            crop, frame = canonical_eval(read_gray(table.image_path(data_dir, int(index))))
+            images.append(crop[None])
+            labels.append(normalise(frame.to_eval(table.keypoints[int(index)])))
+        return {"images": np.stack(images).astype(np.float32), "labels": np.stack(labels).astype(np.float32)}
+
+    key = key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], SHORT_SIDE, CROP, indices, "v1")
+    arrays = cached_arrays(default_cache_dir(data_dir), f"subset-{split}", key, build)
+    return arrays["images"], arrays["labels"]
 
 
 def frame_matrix(frame: EvalFrame) -> np.ndarray:

@@ -106,6 +106,10 @@ def map_submission(root: Path, student_dir: Path, notebooks_dir: Path, layout: s
     mapped = {"models": module_role(student_dir, model, relative), "data_load": data_load_role(student_dir, relative),
               "transforms": transform_role, "weights": weights_role, "notebook2": role2, "notebook3": role3}
     notebooks = {n: c.path for n, c in ((2, nb2), (3, nb3)) if c is not None}
+    for number in (1, 4):  # the other course notebooks, by name only (nothing is graded from them)
+        named = [c for c in found if roles.numbered(c) == number]
+        if named:
+            notebooks[number] = sorted(named, key=lambda c: c.path.name != roles.COURSE_NAMES.get(number))[0].path
     return Mapping(mapped, model, transform, weights, notebooks, symlinks(root))
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from grader.submission.sources import Cell, all_calls, code_cells
 
 NUMBERED = re.compile(r"^0*(\d)(?:\s*[._\-)]|\s)")
-COURSE_NAMES = {2: "2. Define the Network Architecture.ipynb",
-                3: "3. Facial Keypoint Detection, Complete Pipeline.ipynb"}
+COURSE_NAMES = {1: "1. Load and Visualize Data.ipynb", 2: "2. Define the Network Architecture.ipynb",
+                3: "3. Facial Keypoint Detection, Complete Pipeline.ipynb", 4: "4. Fun with Keypoints.ipynb"}
 # Content that marks each notebook: notebook 2 trains, notebook 3 detects faces and loads weights.
 TRAINING_CALLS = ("backward", "step", "save", "DataLoader")
 PIPELINE_CALLS = ("CascadeClassifier", "load_state_dict")
