@@ -76,7 +76,7 @@ def bench_inference(console: Console, data_dir: Path, only: set[str] | None = No
 def bench_grade(console: Console, data_dir: Path, only: set[str] | None = None) -> dict:
     """Wall time of one whole grade of the reference submission, check by check."""
     with tempfile.TemporaryDirectory(prefix="fkp-bench-") as scratch:
-        seconds, results = grade_once(REFERENCE, Path(scratch), data_dir, only=only)
+        seconds, _, results, _ = grade_once(REFERENCE, Path(scratch), data_dir, only=only)
     if only is None:
         SHARED["reference_grade_s"]["default"] = seconds
     workers = results["environment"].get("workers")

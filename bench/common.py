@@ -7,9 +7,10 @@ reuses the grade times ``heavy`` measured, ``naive`` the whole reference grade o
 from __future__ import annotations
 
 import json
+import resource
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]  # the project root
 REFERENCE = ROOT / "tests" / "submissions" / "reference"
@@ -19,7 +20,7 @@ TIMINGS = ("execution_time", "duration_s")  # keys that differ from run to run b
 
 BENCHMARKS: dict[str, Callable[..., dict]] = {}
 DEFAULT: list[str] = []  # what ``python -m bench`` runs without names, in this order
-SHARED: dict[str, dict] = {"grade_no_notebooks_s": {}, "reference_grade_s": {}}
+SHARED: dict[str, dict] = {"grade_no_notebooks": {}, "reference_grade_s": {}}  # Graded / seconds by name
 
 
 def benchmark(name: str, default: bool = True):
@@ -39,19 +40,40 @@ def non_notebook_ids(rubric: Path | None = None) -> set[str]:
     return {c.id for c in load_rubric(rubric).checks if not c.id.startswith("notebook")}
 
 
+class Graded(NamedTuple):
+    wall_s: float
+    cpu_s: float
+    """CPU time of the grade's own process and of every process it started (sandboxes, notebook
+    kernels): user + system, from getrusage. Unlike the wall time, hardly moved by other work."""
+    results: dict
+    load: str  # the load average when the grade ended
+
+
+def cpu_so_far() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def grade_once(submission: Path, out: Path, data_dir: Path, *, only: set[str] | None = None,
-               workers: int | None = None, name: str | None = None) -> tuple[float, dict]:
-    """One ``grade.main`` (CPU, quiet): its wall time and its results.json."""
+               workers: int | None = None, name: str | None = None) -> Graded:
+    """One ``grade.main`` (CPU, quiet): its wall time, its CPU time and its results.json."""
     from grader import grade
 
-    started = time.monotonic()
+    started, cpu = time.monotonic(), cpu_so_far()
     code = grade.main(submission=submission, out=out, name=name, data_dir=data_dir, only=only, device="cpu",
                       quiet=True, workers=workers)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, cpu_so_far() - cpu
     results_path = Path(out) / (name or Path(submission).name) / "results.json"
     if code != 0 or not results_path.is_file():
         raise RuntimeError(f"bench: grading {submission} ended with status {code} and no results.json")
-    return seconds, json.loads(results_path.read_text())
+    return Graded(seconds, cpu, json.loads(results_path.read_text()), load_average())
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def without_timings(value, path: str = ""):

@@ -1,7 +1,8 @@
 """``compute``: the model's own compute in a grade, timed alone in this process with the rubric's
 settings at its torch thread count (1): the brief training's Adam steps (and its two held-out
 losses), the evaluation's forward passes over the test set in batches of 32, and the Haar check's
-face crops. Overhead = the grade's wall time (checks without notebooks) / that compute."""
+face crops. Overhead = the grade's wall time (checks without notebooks) / that compute; the same
+ratio of CPU times (the grade's processes, all of them) is hardly moved by other work on the machine."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import REFERENCE, SHARED, benchmark, grade_once, non_notebook_ids
+from bench.common import REFERENCE, SHARED, Graded, benchmark, grade_once, load_average, non_notebook_ids
 from bench.heavy import NETS, build_submission, net_class, parameters
 
 EVAL_BATCH = 32  # the predict probe's batch (grader/sandbox/child/fkp_probes_weights.py)
@@ -39,20 +40,34 @@ def settings(data_dir: Path) -> dict:
             "haar_batches": [int(n) for n in dict(haar["photos"]).values()] + [int(haar["collage_faces"])]}
 
 
-def forward_time(net, batches: list[int]) -> float:
+class Clock:
+    """Wall and CPU time of the timed parts only (data made up between them is not counted)."""
+
+    def __init__(self):
+        self.cpu = 0.0
+
+    def time(self, fn) -> float:
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        self.cpu += time.process_time() - cpu
+        return time.perf_counter() - wall
+
+
+def forward(net, batches: list[int]):
     """Eval-mode forward passes of random faces, one per batch size given (as the predict probe)."""
     import torch
 
     faces = torch.rand(max(batches), 1, 224, 224, generator=torch.Generator().manual_seed(1))
-    net.eval()
-    started = time.perf_counter()
-    with torch.inference_mode():
-        for size in batches:
-            net(faces[:size])
-    return time.perf_counter() - started
+
+    def run():
+        net.eval()
+        with torch.inference_mode():
+            for size in batches:
+                net(faces[:size])
+    return run
 
 
-def training_time(Net, s: dict) -> tuple[float, float]:
+def training(Net, s: dict, clock: Clock) -> tuple[float, float]:
     """(the Adam steps, the two held-out losses) of the brief training, on random faces and targets."""
     import torch
 
@@ -61,37 +76,41 @@ def training_time(Net, s: dict) -> tuple[float, float]:
     images = torch.rand(s["train_images"], 1, 224, 224, generator=draw)
     targets = torch.randn(s["train_images"], 136, generator=draw) * 0.5
     optimizer, criterion = torch.optim.Adam(net.parameters(), lr=s["lr"]), torch.nn.MSELoss()
-    heldout = forward_time(net, [s["heldout_images"]])
-    net.train()
-    started = time.perf_counter()
-    for _ in range(s["steps"]):
-        index = torch.randint(0, len(images), (s["batch_size"],), generator=draw)
-        optimizer.zero_grad()
-        loss = criterion(net(images[index]), targets[index])
-        loss.backward()
-        optimizer.step()
-    steps = time.perf_counter() - started
-    return steps, heldout + forward_time(net, [s["heldout_images"]])
+    heldout = forward(net, [s["heldout_images"]])
+
+    def steps():
+        net.train()
+        for _ in range(s["steps"]):
+            index = torch.randint(0, len(images), (s["batch_size"],), generator=draw)
+            optimizer.zero_grad()
+            criterion(net(images[index]), targets[index]).backward()
+            optimizer.step()
+    before = clock.time(heldout)
+    return clock.time(steps), before + clock.time(heldout)
 
 
 def measure(Net, s: dict) -> dict:
+    """Each part's wall time, and the CPU time of them all (at one thread: what an idle core would take)."""
     import torch
 
-    previous = torch.get_num_threads()
+    previous, clock = torch.get_num_threads(), Clock()
     torch.set_num_threads(s["threads"])
     try:
-        train, heldout = training_time(Net, s)
         torch.manual_seed(s["seed"])
         net = Net()
-        return {"parameters": parameters(net), "train": train, "heldout": heldout,
-                "eval": forward_time(net, s["eval_batches"]), "haar": forward_time(net, s["haar_batches"])}
+        forward(net, [2])()  # warm-up: the first call in a process loads kernels (the sandbox's probes did that)
+        train, heldout = training(Net, s, clock)
+        row = {"parameters": parameters(net), "train": train, "heldout": heldout,
+               "eval": clock.time(forward(net, s["eval_batches"])), "haar": clock.time(forward(net, s["haar_batches"]))}
     finally:
         torch.set_num_threads(previous)
+    row["compute"] = row["train"] + row["heldout"] + row["eval"] + row["haar"]
+    return {**row, "compute_cpu": clock.cpu, "load": load_average()}
 
 
-def grade_time(name: str, console: Console, data_dir: Path) -> float:
-    """The grade's wall time without notebooks: measured earlier in this run, else graded now."""
-    known = SHARED["grade_no_notebooks_s"].get(name)
+def graded_without_notebooks(name: str, console: Console, data_dir: Path) -> Graded:
+    """The grade without notebooks: measured earlier in this run, else graded now."""
+    known = SHARED["grade_no_notebooks"].get(name)
     if known is not None:
         return known
     console.print(f"bench compute: grading {name} without notebooks (no earlier benchmark of this run did) ...")
@@ -99,21 +118,23 @@ def grade_time(name: str, console: Console, data_dir: Path) -> float:
         submission = REFERENCE if name == "reference" else Path(scratch) / "submissions" / name
         if name != "reference":
             build_submission(name, Path(scratch) / "submissions")
-        seconds, _ = grade_once(submission, Path(scratch) / "out", data_dir, only=non_notebook_ids())
-    SHARED["grade_no_notebooks_s"][name] = seconds
-    return seconds
+        graded = grade_once(submission, Path(scratch) / "out", data_dir, only=non_notebook_ids())
+    SHARED["grade_no_notebooks"][name] = graded
+    return graded
 
 
 def table(rows: dict[str, dict], s: dict) -> Table:
-    out = Table(title=f"compute: the model alone at {s['threads']} torch thread(s), the rubric's settings")
+    out = Table(title=f"compute: the model alone at {s['threads']} torch thread(s), the rubric's settings; "
+                      "overhead = grade / compute")
     columns = ("net", "parameters", f"training {s['steps']}x{s['batch_size']}", f"held-out 2x{s['heldout_images']}",
                f"eval {sum(s['eval_batches'])} (batch {EVAL_BATCH})", f"haar {sum(s['haar_batches'])} crops",
-               "compute", "grade w/o notebooks", "overhead")
+               "compute", "compute CPU", "grade w/o notebooks", "grade CPU", "overhead", "overhead CPU")
     for column in columns:
         out.add_column(column, justify="left" if column == "net" else "right")
     for name, r in rows.items():
-        out.add_row(name, f"{r['parameters']:,}", f"{r['train']:.1f} s", f"{r['heldout']:.1f} s", f"{r['eval']:.1f} s",
-                    f"{r['haar']:.2f} s", f"{r['compute']:.1f} s", f"{r['grade']:.1f} s", f"{r['overhead']:.2f}x")
+        out.add_row(name, f"{r['parameters']:,}", *(f"{r[k]:.1f} s" for k in ("train", "heldout", "eval")),
+                    f"{r['haar']:.2f} s", *(f"{r[k]:.1f} s" for k in ("compute", "compute_cpu", "grade", "grade_cpu")),
+                    f"{r['overhead']:.2f}x", f"{r['overhead_cpu']:.2f}x")
     return out
 
 
@@ -124,10 +145,13 @@ def bench_compute(console: Console, data_dir: Path, only: set[str] | None = None
     for name, Net in [("reference", reference_net()), *((n, net_class(n)) for n in NETS)]:
         console.print(f"bench compute: {name} ...")
         row = measure(Net, s)
-        row["compute"] = row["train"] + row["heldout"] + row["eval"] + row["haar"]
-        row["grade"] = grade_time(name, console, data_dir)
-        row["overhead"] = row["grade"] / row["compute"]
+        graded = graded_without_notebooks(name, console, data_dir)
+        row.update(grade=graded.wall_s, grade_cpu=graded.cpu_s, grade_load=graded.load)
+        row.update(overhead=row["grade"] / row["compute"], overhead_cpu=row["grade_cpu"] / row["compute_cpu"])
         rows[name] = row
-        measured.update({f"{name}_compute_s": row["compute"], f"{name}_overhead": row["overhead"]})
+        measured.update({f"{name}_compute_s": row["compute"], f"{name}_overhead": row["overhead"],
+                         f"{name}_overhead_cpu": row["overhead_cpu"]})
     console.print(table(rows, s))
+    for name, row in rows.items():
+        console.print(f"  {name}: load average {row['load']} after its compute, {row['grade_load']} after its grade")
     return measured

@@ -41,30 +41,51 @@ def build_submission(name: str, root: Path, seed: int = 0) -> dict:
     return {"parameters": parameters(net), "weights_mb": weights.stat().st_size / 1e6}
 
 
+def closest_to_timeout(results: dict) -> str:
+    """The check that came nearest its rubric budget (``timeout_s``, else the probe timeout): a check
+    may make several probe calls, each with that budget, so this is a warning sign, not a verdict."""
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric()
+    share = {c["id"]: c["duration_s"] / float(rubric.check(c["id"]).get("timeout_s", rubric.probe_timeout_s))
+             for c in results["checks"] if rubric.check(c["id"]) is not None}
+    worst = max(share, key=share.get)
+    return f"{worst}: {share[worst]:.0%}"
+
+
+def nets_table(graded: dict, sizes: dict) -> tuple[Table, dict]:
+    table = Table(title="heavy: the nets")
+    columns = ("net", "parameters", "weights", "units side by side", "timed out", "nearest its budget",
+               "grade wall time", "grade CPU time")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("net", "timed out", "nearest its budget") else "right")
+    measured = {}
+    for name, run in graded.items():
+        timed_out = [c["id"] for c in run.results["checks"] if c["status"] == "timeout"]
+        table.add_row(name, f"{sizes[name]['parameters']:,}", f"{sizes[name]['weights_mb']:.0f} MB",
+                      str(run.results["environment"].get("workers")), ", ".join(timed_out) or "none",
+                      closest_to_timeout(run.results), f"{run.wall_s:.1f} s", f"{run.cpu_s:.1f} s")
+        measured.update({f"{name}_params_M": sizes[name]["parameters"] / 1e6, f"{name}_s": run.wall_s,
+                         f"{name}_cpu_s": run.cpu_s, f"{name}_timeouts": len(timed_out)})
+    return table, measured
+
+
 @benchmark("heavy")
 def bench_heavy(console: Console, data_dir: Path, only: set[str] | None = None) -> dict:
     checks = non_notebook_ids() & (only or non_notebook_ids())
-    runs, walls, sizes = {}, {}, {}
+    graded, sizes = {}, {}
     with tempfile.TemporaryDirectory(prefix="fkp-bench-heavy-") as scratch:
-        for name in NETS:
+        for name, what in NETS.items():
             sizes[name] = build_submission(name, Path(scratch) / "submissions")
-            console.print(f"bench heavy: {name}: {sizes[name]['parameters']:,} parameters, "
+            console.print(f"bench heavy: {name}, {what}: {sizes[name]['parameters']:,} parameters, "
                           f"{sizes[name]['weights_mb']:.0f} MB of weights; grading {len(checks)} checks ...")
-            walls[name], runs[name] = grade_once(Path(scratch) / "submissions" / name, Path(scratch) / "out",
-                                                 data_dir, only=checks)
+            graded[name] = grade_once(Path(scratch) / "submissions" / name, Path(scratch) / "out", data_dir,
+                                      only=checks)
             if checks == non_notebook_ids():
-                SHARED["grade_no_notebooks_s"][name] = walls[name]
-    console.print(check_times("heavy: generated submissions, checks without notebooks", runs, walls, status=True))
-    table = Table(title="heavy: the nets")
-    for column in ("net", "parameters", "weights", "units side by side", "timed out", "grade wall time"):
-        table.add_column(column, justify="left" if column in ("net", "timed out") else "right")
-    measured = {}
-    for name, results in runs.items():
-        timed_out = [c["id"] for c in results["checks"] if c["status"] == "timeout"]
-        table.add_row(f"{name}: {NETS[name]}", f"{sizes[name]['parameters']:,}",
-                      f"{sizes[name]['weights_mb']:.0f} MB", str(results["environment"].get("workers")),
-                      ", ".join(timed_out) or "none", f"{walls[name]:.1f} s")
-        measured.update({f"{name}_params_M": sizes[name]["parameters"] / 1e6, f"{name}_s": walls[name],
-                         f"{name}_timeouts": len(timed_out)})
+                SHARED["grade_no_notebooks"][name] = graded[name]
+    console.print(check_times("heavy: generated submissions, checks without notebooks",
+                              {n: g.results for n, g in graded.items()}, {n: g.wall_s for n, g in graded.items()},
+                              status=True, cpus={n: g.cpu_s for n, g in graded.items()}))
+    table, measured = nets_table(graded, sizes)
     console.print(table)
     return measured

@@ -70,7 +70,7 @@ def grader_time(console: Console, data_dir: Path) -> float:
         return known
     console.print("bench naive: grading the reference (whole rubric) for comparison ...")
     with tempfile.TemporaryDirectory(prefix="fkp-bench-naive-") as scratch:
-        seconds, _ = grade_once(REFERENCE, Path(scratch), data_dir)
+        seconds = grade_once(REFERENCE, Path(scratch), data_dir).wall_s
     SHARED["reference_grade_s"]["default"] = seconds
     return seconds
 

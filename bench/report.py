@@ -8,9 +8,10 @@ def secs(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def check_times(title: str, runs: dict[str, dict], walls: dict[str, float], status: bool = False) -> Table:
+def check_times(title: str, runs: dict[str, dict], walls: dict[str, float], status: bool = False,
+                cpus: dict[str, float] | None = None) -> Table:
     """One row per check (the first run's order), one column per run of results.json; then the sum
-    of the checks' own times and each grade's wall time."""
+    of the checks' own times, each grade's wall time and (given) its CPU time."""
     table = Table(title=title)
     table.add_column("check")
     for label in runs:
@@ -37,6 +38,9 @@ def check_times(title: str, runs: dict[str, dict], walls: dict[str, float], stat
             totals.append("")
     table.add_row(*sums)
     table.add_row(*totals, style="bold")
+    if cpus:
+        table.add_row("CPU time, all its processes", *[x for label in runs
+                                                      for x in ([secs(cpus[label])] + ([""] if status else []))])
     return table
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bench import basic, compute, heavy, naive, units  # noqa: F401  (importing registers the benchmarks)
-from bench.common import BENCHMARKS, DEFAULT
+from bench.common import BENCHMARKS, DEFAULT, load_average
 from bench.report import summary
 
 __all__ = ["BENCHMARKS", "ORDER", "main"]
@@ -31,13 +31,6 @@ __all__ = ["BENCHMARKS", "ORDER", "main"]
 # the default run's order: the quick ones first, then the grades each later benchmark reuses (SHARED)
 ORDER = [n for n in ("batch", "inference", "units", "heavy", "compute", "naive") if n in DEFAULT]
 ORDER += [n for n in DEFAULT if n not in ORDER]
-
-
-def load_average() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def main(*, which: list[str] | None = None, data_dir: Path = Path("data/facial-keypoints"),
