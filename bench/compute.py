@@ -125,14 +125,14 @@ def graded_without_notebooks(name: str, console: Console, data_dir: Path) -> Gra
 
 def table(rows: dict[str, dict], s: dict) -> Table:
     out = Table(title=f"compute: the model alone at {s['threads']} torch thread(s), the rubric's settings; "
-                      "overhead = grade / compute")
-    columns = ("net", "parameters", f"training {s['steps']}x{s['batch_size']}", f"held-out 2x{s['heldout_images']}",
-               f"eval {sum(s['eval_batches'])} (batch {EVAL_BATCH})", f"haar {sum(s['haar_batches'])} crops",
-               "compute", "compute CPU", "grade w/o notebooks", "grade CPU", "overhead", "overhead CPU")
+                      "overhead = grade without notebooks / compute")
+    columns = ("net", "parameters", f"train {s['steps']}x{s['batch_size']}", f"held-out 2x{s['heldout_images']}",
+               f"eval {sum(s['eval_batches'])}/{EVAL_BATCH}", f"haar {sum(s['haar_batches'])}", "compute", "its CPU",
+               "grade w/o nb", "its CPU", "overhead", "CPU overhead")
     for column in columns:
         out.add_column(column, justify="left" if column == "net" else "right")
     for name, r in rows.items():
-        out.add_row(name, f"{r['parameters']:,}", *(f"{r[k]:.1f} s" for k in ("train", "heldout", "eval")),
+        out.add_row(name, f"{r['parameters'] / 1e6:.2f} M", *(f"{r[k]:.1f} s" for k in ("train", "heldout", "eval")),
                     f"{r['haar']:.2f} s", *(f"{r[k]:.1f} s" for k in ("compute", "compute_cpu", "grade", "grade_cpu")),
                     f"{r['overhead']:.2f}x", f"{r['overhead_cpu']:.2f}x")
     return out
