@@ -29,6 +29,11 @@ class ModelSpec:
     """That class as a module of its own (the notebook's imports + the class), which the sandbox adds."""
 
     @property
+    def file_name(self) -> str:
+        """The module file that should hold the network (models.py when a notebook holds it instead)."""
+        return "models.py" if self.in_notebook else f"{self.module or 'models'}.py"
+
+    @property
     def call(self) -> str:
         """The constructor call as a student would write it, e.g. ``Net(136, drop_p=0.2)``."""
         parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]

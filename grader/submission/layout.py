@@ -48,8 +48,7 @@ class Submission:
 
     @property
     def models_py(self) -> Path:
-        """The module file that should hold the network (models.py when a notebook holds it instead)."""
-        return self.student_dir / ("models.py" if self.model.in_notebook else f"{self.model.module or 'models'}.py")
+        return self.student_dir / self.model.file_name
 
     @property
     def extracted_modules(self) -> dict[str, str]:
@@ -58,10 +57,7 @@ class Submission:
 
     def relative(self, path: Path) -> str:
         """A path as the student knows it, relative to the submission root."""
-        try:
-            return str(Path(path).relative_to(self.root))
-        except ValueError:
-            return str(path)
+        return relative_to(self.root, path)
 
     def weight_files(self) -> list[Path]:
         return weight_files(self.student_dir)
@@ -84,6 +80,14 @@ class Submission:
         return digest.hexdigest()
 
 
+def relative_to(root: Path, path: Path) -> str:
+    """A path as the student knows it, relative to the submission root."""
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def looks_classic(root: Path) -> bool:
     """The course's repository shape: its modules, notebooks or scripts at the top."""
     return any((root / name).is_file() for name in ("models.py", "data_load.py")) or any(root.glob("*.ipynb"))
@@ -104,12 +108,5 @@ def find_submission(path: Path, name: str | None = None) -> Submission:
         raise SubmissionError(
             f"{path}: no student/models.py (project layout), and no models.py, data_load.py or notebook at the top "
             "(the course's classic layout). Point the grader at the folder that contains student/ and notebooks/.")
-
-    def relative(p: Path) -> str:
-        try:
-            return str(Path(p).relative_to(root))
-        except ValueError:
-            return str(p)
-
-    mapping = map_submission(root, student_dir, notebooks, layout, relative)
+    mapping = map_submission(root, student_dir, notebooks, layout, lambda path: relative_to(root, path))
     return Submission(root, display, layout, student_dir, notebooks, mapping)

@@ -3,7 +3,6 @@ choices: the network to build, the eval transform of a classic submission, the w
 """
 from __future__ import annotations
 
-import ast
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from grader.submission import discovery, roles
 from grader.submission.discovery import ModelSpec, TransformSpec
 from grader.submission.roles import Role
-from grader.submission.sources import Cell, class_defs, module_classes
+from grader.submission.sources import Cell, class_defs, class_names, module_classes
 
 WEIGHT_SUFFIXES = (".pt", ".pth")
 PREFERRED_WEIGHTS = ("keypoints_model.pt", "keypoints_model_1.pt", "keypoints_model.pth")
@@ -68,7 +67,7 @@ def choose_weights(student_dir: Path, loaded: list[str], relative) -> tuple[Path
 
 
 def module_role(student_dir: Path, model: ModelSpec, relative) -> Role:
-    path = student_dir / ("models.py" if model.in_notebook else f"{model.module or 'models'}.py")
+    path = student_dir / model.file_name
     elsewhere = f"the network class {model.cls} is defined in {model.in_notebook}, not in a module"
     if model.in_notebook:
         return Role("models", relative(path) if path.is_file() else None,
@@ -127,7 +126,7 @@ def symlinks(root: Path, limit: int = 50) -> tuple[str, ...]:
 
 def defined_elsewhere(model: ModelSpec, student_dir: Path, found: list[roles.Candidate]) -> ModelSpec:
     """When the module named lacks the class and a notebook defines it, say where the class lives."""
-    module = student_dir / f"{model.module or 'models'}.py"
+    module = student_dir / model.file_name
     if model.in_notebook or not module.is_file() and model.module != "models" or any(name == model.cls for name, _, _ in module_classes(module)):
         return model
     for candidate in found:
@@ -159,9 +158,8 @@ def classic_transform(student_dir: Path, label: str | None, cells: list[Cell]) -
     source = student_dir / "data_load.py"
     if not source.is_file():
         return TransformSpec(problem="no data_load.py of the submission's to build a transform from")
-    try:
-        classes = {n.name for n in ast.walk(ast.parse(source.read_text(errors="replace"))) if isinstance(n, ast.ClassDef)}
-    except SyntaxError:
+    classes = class_names(source)
+    if classes is None:
         return TransformSpec(problem=f"{source.name} does not parse")
     found = discovery.discover_transform(label or "notebook 2", cells, classes) if cells else \
         TransformSpec(problem="no notebook 2 composes a data_transform")

@@ -104,13 +104,22 @@ def local_imports(cells: list[Cell], is_local) -> dict[str, tuple[str, str | Non
     return bound
 
 
+def module_tree(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+
+
 def module_classes(path: Path) -> list[tuple[str, int, list[str]]]:
     """(name, line, method names) of each class in a module that subclasses an ``nn.Module``-like base."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, SyntaxError, ValueError):
-        return []
-    return class_defs(tree)
+    return class_defs(module_tree(path))
+
+
+def class_names(path: Path) -> set[str] | None:
+    """Every class a module defines (None when it does not parse)."""
+    tree = module_tree(path)
+    return None if tree is None else {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
 
 
 def class_defs(tree: ast.AST | None) -> list[tuple[str, int, list[str]]]:
