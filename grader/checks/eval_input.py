@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-import cv2
 import numpy as np
 
 from grader.checks.base import Context, Outcome, failed, probe_failure
@@ -49,8 +48,8 @@ def canonical(ctx: Context) -> EvalInput:
 def probe_inputs(ctx: Context, table) -> tuple[list[str], np.ndarray, dict]:
     """Test image paths, their probe grids (N, 68, 2) and the args that hand both to the child."""
     paths = [str((ctx.data_dir / "test" / name).resolve()) for name in table.names]
-    sizes = [cv2.imread(p, cv2.IMREAD_UNCHANGED).shape[:2] for p in paths]
-    grid = np.stack([dataset.probe_grid(h, w) for h, w in sizes])  # (N, 68, 2)
+    sizes = dataset.image_sizes(ctx.data_dir, "test")
+    grid = np.stack([dataset.probe_grid(int(h), int(w)) for h, w in sizes])  # (N, 68, 2)
     return paths, grid, {"paths": paths, "probe_points": ctx.sandbox.put_array("probe_points", grid)}
 
 

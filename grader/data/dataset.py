@@ -157,6 +157,20 @@ def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = 
     return EvalSet(table, arrays["images"], [EvalFrame(*row) for row in arrays["frames"]])
 
 
+def image_sizes(data_dir: Path, split: str) -> np.ndarray:
+    """(N, 2) height and width of each image of a split, in CSV order (cached: reading them means
+    decoding every image, and each grade that maps a student's transform back needs them)."""
+    table = read_table(data_dir, split)
+
+    def build() -> dict:
+        shapes = [cv2.imread(str(table.image_path(data_dir, i)), cv2.IMREAD_UNCHANGED).shape[:2]
+                  for i in range(len(table.names))]
+        return {"sizes": np.array(shapes, np.int64)}
+
+    return cached_arrays(default_cache_dir(data_dir), f"sizes-{split}",
+                         key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], "v1"), build)["sizes"]
+
+
 def eval_subset(data_dir: Path, split: str, indices) -> tuple[np.ndarray, np.ndarray]:
     """Canonically preprocessed images (n, 1, 224, 224) and normalised labels (n, 68, 2) of some rows
     (cached: the brief training takes the same seeded rows in every grade)."""
