@@ -146,10 +146,9 @@ def max_steps(conf: dict) -> int:
 
 
 def execute_in_sandbox(sub, number, conf, source, root: Path, ctx) -> NotebookRun:
-    notebooks = prepare_workdir(sub, root)
+    prepare_workdir(sub, root)
     path = sub.notebook(number)
-    cwd = root / path.parent.relative_to(sub.root) if path.parent != sub.root else root
-    cwd = cwd if cwd.is_dir() else notebooks
+    cwd = root / path.parent.relative_to(sub.root)  # the notebook's own folder in the copy
     run_dir = root / ".grader"
     setup, changes = lay_out_grading_mode(sub, source, conf, cwd, ctx)  # the static checks read the same cells
     nb = nbformat.from_dict(json.loads(json.dumps(source)))
