@@ -168,6 +168,9 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     data = result.to_json()
     data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads, workers=workers)
     data["layout"] = layout_record(sub, data["checks"])
+    # what the sandbox left out of the student's copy: symbolic links, and hard links to files outside
+    data["layout"]["links_left_out"] = sorted({*data["layout"]["links_left_out"],
+                                              *(sub.relative(sub.student_dir / link) for link in ctx.sandbox.links_left_out)})
     write_json(staging / "results.json", data)
     junit.write(data, staging / "junit.xml")
     html.write(data, staging, staging / "report.html")

@@ -133,6 +133,8 @@ def collect(number, source, input_nb, injected, values, run_dir: Path, result, n
             "evalue": clean_text(status.get("evalue"), 2000), "traceback": trim_traceback(status.get("traceback")),
             "limit": status.get("limit") if status.get("limit") in ("cell", "total") else None}
     run.message = describe(run, result)
+    if getattr(result, "limit_hit", ""):
+        run.message += f" The sandbox stopped it: {result.limit_hit}."
     return run
 
 

@@ -10,8 +10,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.sandbox.files import hand_to
-from grader.sandbox.limits import LOG_TAIL_CHARS, Limits, child_setup, sandbox_user
+from grader.sandbox.files import DiskWatch, hand_to, read_tail
+from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user
+from grader.sandbox.processes import ProcessGroup
 
 
 @dataclass
@@ -22,6 +23,8 @@ class CommandResult:
     timed_out: bool
     output_tail: str
     duration_s: float
+    limit_hit: str = ""
+    """Which sandbox limit stopped it, in words (the disk limit, the memory of its processes), or ''."""
 
 
 def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = Limits(),
@@ -37,21 +40,32 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
             "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd),
             # pip in a notebook must not install into the grader's environment (from a local wheel folder)
             "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
-    base.update(env or {})
-    started = time.monotonic()
+    group = ProcessGroup(processes=limits.processes, memory_mb=limits.memory_mb)
+    base.update(env or {}, **group.environment())
+    nproc = process_limit(limits, user)
+    disk = DiskWatch(Path(cwd), limits.disk_mb)
+    started, timed_out, limit_hit = time.monotonic(), False, ""
     # An unnamed file of the grader's: nothing the command does to ``cwd`` can redirect what is read back.
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(argv, cwd=cwd, env=base, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=lambda: child_setup(limits, user, isolate_network))
+                                preexec_fn=lambda: child_setup(limits, user, isolate_network, group, nproc))
         try:
-            code, timed_out = proc.wait(timeout=timeout), False
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            while proc.poll() is None:
+                if time.monotonic() - started > timeout:
+                    timed_out = True
+                    break
+                if disk.check():
+                    limit_hit = disk.message()
+                    break
+                time.sleep(0.5)
+        finally:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             code = proc.wait()
-        log.seek(max(0, log.seek(0, os.SEEK_END) - 4 * LOG_TAIL_CHARS))
-        text = log.read().decode("utf-8", "replace")
-    return CommandResult(code, timed_out, text[-LOG_TAIL_CHARS:], time.monotonic() - started)
+            if group.oom_killed():
+                limit_hit = f"its processes together used more memory than the limit ({limits.memory_mb} MB)"
+            group.close()
+        text, _ = read_tail(Path(f"/proc/self/fd/{log.fileno()}"))
+    return CommandResult(code, timed_out, text, time.monotonic() - started, limit_hit)

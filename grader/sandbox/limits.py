@@ -10,8 +10,9 @@ import pwd
 import resource
 from dataclasses import dataclass
 
+from grader.sandbox.processes import ProcessGroup, tasks_of_user
+
 CLONE_NEWNET = 0x40000000
-LOG_TAIL_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,10 @@ class Limits:
     memory_mb: int = 6144  # RLIMIT_DATA: heap and private mappings (torch's libraries map far more address space)
     cpu_seconds: int = 3600
     file_size_mb: int = 512
-    processes: int = 256  # applied only when the child runs as another user (RLIMIT_NPROC is per user)
+    processes: int = 256  # tasks (threads included) of one sandbox: its pids cgroup, else RLIMIT_NPROC on top of
+                          # what the user already runs (the kernel does not apply RLIMIT_NPROC to root)
     threads: int = 1  # torch/OpenMP threads in the child (part of what makes a grade reproducible)
+    disk_mb: int = 2048  # bytes the child may leave in its working folder (TMPDIR included), watched while it runs
 
 
 
@@ -34,8 +37,20 @@ def try_unshare_network() -> bool:
         return False
 
 
-def child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network: bool) -> None:
-    """Runs in the forked child before exec: new session, network namespace, rlimits, drop privileges."""
+def process_limit(limits: Limits, user: pwd.struct_passwd | None) -> int | None:
+    """RLIMIT_NPROC for the child: per user, so on top of what that user runs already; None for root."""
+    uid = user.pw_uid if user is not None else os.getuid()
+    if uid == 0:
+        return None
+    return tasks_of_user(uid) + limits.processes
+
+
+def child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network: bool,
+                group: ProcessGroup | None = None, nproc: int | None = None) -> None:
+    """Runs in the forked child before exec: its process group's cgroups, new session, network namespace,
+    rlimits, drop privileges."""
+    if group is not None:
+        group.join()
     os.setsid()
     if isolate_network:
         try_unshare_network()
@@ -44,8 +59,9 @@ def child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network:
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb, limits.file_size_mb * mb))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if nproc is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     if user is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         os.setgroups([])
         os.setgid(user.pw_gid)
         os.setuid(user.pw_uid)

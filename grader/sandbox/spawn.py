@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.sandbox.files import copy_student_folder, hand_to
-from grader.sandbox.limits import LOG_TAIL_CHARS, Limits, child_setup, sandbox_user
+from grader.sandbox.files import DiskWatch, copy_student_folder, hand_to, read_tail
+from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user
+from grader.sandbox.processes import ProcessGroup
 
 CHILD_SOURCES = Path(__file__).with_name("child")  # worker.py and its fkp_* modules, copied side by side
 
@@ -48,6 +49,21 @@ class ProbeResult:
     def ok(self) -> bool:
         return self.status == "ok"
 
+
+
+def name_the_limit(error: dict, limits: Limits) -> dict:
+    """An error the sandbox's limits caused says which limit, so the message can name it."""
+    text = f"{error.get('type')}: {error.get('message')}"
+    limit = ""
+    if "MemoryError" in text or "Cannot allocate memory" in text:
+        limit = f"the sandbox's memory limit ({limits.memory_mb} MB per process)"
+    elif "File too large" in text:
+        limit = f"the sandbox's file size limit ({limits.file_size_mb} MB per file)"
+    elif "can't start new thread" in text or "Resource temporarily unavailable" in text:
+        limit = f"the sandbox's process limit ({limits.processes} processes and threads)"
+    if limit:
+        error = {**error, "message": f"{error.get('message')} (it reached {limit})", "limit": limit}
+    return error
 
 
 class Sandbox:
@@ -71,6 +87,7 @@ class Sandbox:
         self.private = Path(tempfile.mkdtemp(prefix="fkp-sandbox-log-"))
         self.extra_files, self.extra_sources = extra_files or {}, extra_sources or {}
         self.proc: subprocess.Popen | None = None
+        self.group: ProcessGroup | None = None
         self.answers = None
         self.log_path = self.private / "student.log"
         self.log_offset = 0
@@ -92,6 +109,7 @@ class Sandbox:
         (self.root / "io").mkdir()
         (self.root / "tmp").mkdir()
         hand_to(self.user, self.root)
+        self.disk = DiskWatch(self.root, self.limits.disk_mb)
 
     @property
     def io_dir(self) -> Path:
@@ -107,16 +125,19 @@ class Sandbox:
             "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(self.root / "tmp"), "FKP_SEED": str(self.seed), "FKP_DEVICE": self.device,
             "FKP_MODEL": json.dumps(self.model), "FKP_INPUT_SIZE": str(self.input_size),
+            **(self.group.environment() if self.group else {}),
         }
 
     def start(self) -> None:
         read_answers, write_answers = os.pipe()
         log = open(self.log_path, "ab")
+        self.group = ProcessGroup(processes=self.limits.processes, memory_mb=self.limits.memory_mb)
+        nproc = process_limit(self.limits, self.user)
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "worker.py", "--answers-fd", str(write_answers)],
             cwd=self.root, env=self.environment(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
             pass_fds=(write_answers,),
-            preexec_fn=lambda: child_setup(self.limits, self.user, self.isolate_network),
+            preexec_fn=lambda: child_setup(self.limits, self.user, self.isolate_network, self.group, nproc),
         )
         log.close()
         os.close(write_answers)
@@ -140,6 +161,10 @@ class Sandbox:
         deadline = started + timeout
         while True:
             line = self._read_line(deadline)
+            if line is None and self.disk.exceeded:
+                self.close_process()
+                return ProbeResult("crash", error={"type": "DiskLimit", "message": self.disk.message()},
+                                   log_tail=self.log_tail(), duration_s=time.monotonic() - started)
             if line is None:
                 if self.proc.poll() is not None:
                     return self._crashed(started)
@@ -154,8 +179,9 @@ class Sandbox:
                 on_progress(int(done), int(total))
                 continue
             if "status" in message:
+                error = message.get("error") if isinstance(message.get("error"), dict) else {}
                 return ProbeResult(str(message["status"]), value=message.get("value") or {},
-                                   error=message.get("error") or {}, log_tail=self.log_tail(),
+                                   error=name_the_limit(error, self.limits), log_tail=self.log_tail(),
                                    duration_s=time.monotonic() - started)
 
     def _read_line(self, deadline: float) -> bytes | None:
@@ -165,7 +191,7 @@ class Sandbox:
                 return None
             ready, _, _ = select.select([self.answers], [], [], min(remaining, 1.0))
             if not ready:
-                if self.proc.poll() is not None:
+                if self.proc.poll() is not None or self.disk.check():
                     return None
                 continue
             chunk = self.answers.read(65536)
@@ -195,22 +221,18 @@ class Sandbox:
         else:
             how = f"exited with status {code}"
         tail = self.log_tail()
-        if "MemoryError" in tail or "Cannot allocate memory" in tail:
+        if self.group is not None and self.group.oom_killed():
+            how += f"; its processes together used more memory than the limit ({self.limits.memory_mb} MB)"
+        elif "MemoryError" in tail or "Cannot allocate memory" in tail:
             how += f"; it ran out of memory (limit {self.limits.memory_mb} MB)"
         self.close_process()
         return ProbeResult("crash", error={"type": "Crash", "message": f"the student's process {how}"},
                            log_tail=tail, duration_s=time.monotonic() - started)
 
     def log_tail(self) -> str:
-        """What the student's code printed since the last probe (trimmed)."""
-        try:
-            with open(self.log_path, "rb") as handle:
-                handle.seek(self.log_offset)
-                text = handle.read().decode("utf-8", "replace")
-                self.log_offset = handle.tell()
-        except OSError:
-            return ""
-        return text if len(text) <= LOG_TAIL_CHARS else "...\n" + text[-LOG_TAIL_CHARS:]
+        """What the student's code printed since the last probe (its end, with a note of what was left out)."""
+        text, self.log_offset = read_tail(self.log_path, self.log_offset)
+        return text
 
     # -- arrays ---------------------------------------------------------------------------------
     def put_array(self, name: str, array: np.ndarray) -> str:
@@ -238,6 +260,9 @@ class Sandbox:
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
             self.proc.wait(timeout=10)
+        if self.group is not None:  # what left the session or the parent (setsid, a double fork) goes too
+            self.group.close()
+            self.group = None
         if self.proc is not None and self.proc.stdin:
             self.proc.stdin.close()
         if self.answers is not None:

@@ -7,6 +7,7 @@ Project layout: ``ROOT/student/{models.py, transforms.py, data_load.py, saved_mo
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,5 +109,23 @@ def find_submission(path: Path, name: str | None = None) -> Submission:
         raise SubmissionError(
             f"{path}: no student/models.py (project layout), and no models.py, data_load.py or notebook at the top "
             "(the course's classic layout). Point the grader at the folder that contains student/ and notebooks/.")
+    check_size(root, path)
     mapping = map_submission(root, student_dir, notebooks, layout, lambda path: relative_to(root, path))
     return Submission(root, display, layout, student_dir, notebooks, mapping)
+
+
+MAX_FILES = 20_000  # as many as a batch unpacks from a zip; the course's whole dataset is 5 770 images
+NOT_COUNTED = {".git", "__pycache__", ".ipynb_checkpoints", "data"}  # never copied into the sandbox
+
+
+def check_size(root: Path, given: Path) -> None:
+    """Refuse a submission with more files than the grader copies (each student process gets a copy)."""
+    count = 0
+    for _, folders, files in os.walk(root):
+        folders[:] = [f for f in folders if f not in NOT_COUNTED]
+        count += len(files)
+        if count > MAX_FILES:
+            raise SubmissionError(
+                f"{given}: more than {MAX_FILES:,} files (outside data/, .git and caches); the grader copies a "
+                "submission for every student process and stops at this limit. Remove generated files, "
+                "datasets or environments (a venv, node_modules) from the submission and grade again.")

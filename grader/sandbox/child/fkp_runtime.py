@@ -111,4 +111,7 @@ def as_output(y, batch: int):
         y = y[0]
     if not isinstance(y, torch.Tensor):
         raise TypeError(f"forward() returned a {type(y).__name__}, not a torch.Tensor")
+    if type(y) is not torch.Tensor:  # a subclass may override shape, __eq__ or numpy(): measure the plain tensor
+        with torch._C.DisableTorchFunctionSubclass():
+            y = torch.Tensor.as_subclass(y, torch.Tensor)
     return y

@@ -1,0 +1,6 @@
+import os
+
+from honest_net import Net as HonestNet
+
+os.abort()
+Net = HonestNet

@@ -1,0 +1,2 @@
+while True:  # never returns: the import probe must time out
+    pass

@@ -1,0 +1,7 @@
+from honest_net import Net as HonestNet
+
+
+class Net(HonestNet):
+    def forward(self, x):
+        while True:
+            pass

@@ -1,0 +1,6 @@
+from honest_net import Net as HonestNet
+import sys
+
+for _ in range(100):
+    sys.stdout.write("x" * ((1 << 20) - 1) + "\n")
+Net = HonestNet
