@@ -144,7 +144,8 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     except SubmissionError as exc:
         console.print(f"[red]grade:[/] {exc}")
         return 2
-    data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints").resolve()
+    given = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints")
+    data_dir = given.resolve()
     if not (data_dir / "training_frames_keypoints.csv").is_file() or not labels_csv(data_dir, "test").is_file():
         console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
         return 2
@@ -160,7 +161,7 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     started = time.monotonic()
     workers, why = choose_workers(workers, rub.threads)
     console.print(f"grading {sub.name}: {workers} unit(s) of checks side by side ({why})")
-    test_set = testset.locate(data_dir)
+    test_set = testset.locate(given)  # beside the folder as given: data/ may hold links to the course's copy
     if test_set.kind == "private":
         console.print(f"test set: the private one in {test_set.root} ({test_set.manifest['n_images']} faces, "
                       f"SHA-256 {test_set.manifest['sha256'][:12]})")

@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from grader.data.cache import cached_arrays, key_of
-from grader.data.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
+from grader.data.fetch import CSV_SHA256, MANIFEST, TEST_CSV, TRAIN_CSV
 
-MANIFEST = "manifest.json"  # beside a private test set's labels: its SHA-256, counts and anchors
 SHORT_SIDE = 250
 CROP = 224
 CSV_OF_SPLIT = {"training": TRAIN_CSV, "test": TEST_CSV}

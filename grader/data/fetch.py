@@ -31,6 +31,8 @@ UPSTREAM_ARCHIVE = (
 )
 UPSTREAM_SAMPLES = "https://raw.githubusercontent.com/udacity/P1_Facial_Keypoints/master/images/"
 STAMP = ".verified.json"
+PRIVATE_TEST = "private-test"  # data/private-test: an instructor's test set (grader.data.private)
+MANIFEST = "manifest.json"  # beside a private test set's labels: its SHA-256, counts and anchors
 
 HOW_TO = (
     "Point `make data` at a copy of the dataset in the course layout (training/, test/ and the two CSVs), "
@@ -175,6 +177,21 @@ def fetch_dataset(source: str | None, dest: Path) -> str:
     return f"{dest}: {counts['training rows']} training, {counts['labelled test rows']} labelled test rows, {counts['test files']} test files; checksums verified"
 
 
+def private_test_beside(data_dir: Path) -> Path | None:
+    """The private test set installed beside the course's dataset folder ``data_dir``, if any."""
+    folder = Path(data_dir).parent / PRIVATE_TEST
+    return folder if (folder / MANIFEST).is_file() else None
+
+
+def test_set_sha256(data_dir: Path) -> str:
+    """What identifies the faces a grade scores on: the private set's manifest hash, else the course's
+    pinned test CSV checksum (part of a batch's resume key)."""
+    private = private_test_beside(data_dir)
+    if private is None:
+        return CSV_SHA256[TEST_CSV]
+    return json.loads((private / MANIFEST).read_text())["sha256"]
+
+
 def samples_candidates(source: str | None, data_source: str | None) -> list[Path]:
     """Where to look for the sample photos: SAMPLES_SOURCE, else a `samples/` folder near DATA_SOURCE."""
     if source:
@@ -219,7 +236,7 @@ def main(*, source: str | None = None, samples_source: str | None = None, dest: 
         if test_source:
             from grader.data import private  # numpy and OpenCV: only when a private set is asked for
 
-            print(private.install(Path(test_source), test_mode, dest / "private-test", dest / "facial-keypoints"),
+            print(private.install(Path(test_source), test_mode, dest / PRIVATE_TEST, dest / "facial-keypoints"),
                   flush=True)
     except DataError as exc:
         print(f"make data: {exc}", file=sys.stderr)

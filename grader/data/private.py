@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from grader.data import dataset, testset
-from grader.data.fetch import TEST_CSV, DataError
+from grader.data.fetch import MANIFEST, TEST_CSV, DataError
 
 MODES = ("replace", "add")
 MARGIN = 0.10  # points may lie this fraction of the image's width (x) or height (y) outside it
@@ -177,7 +177,7 @@ def install(source: Path, mode: str, dest: Path, course_root: Path) -> str:
     course_names = set(dataset.read_table(course_root, "test").names) if mode == "add" else set()
     faces, sizes = validate(source, course_names)
     private_sha = testset.manifest_sha256(source / TEST_CSV, source / "test", [f.name for f in faces])
-    recorded = dest / dataset.MANIFEST
+    recorded = dest / MANIFEST
     if recorded.is_file():
         old = json.loads(recorded.read_text())
         if old.get("private_sha256") == private_sha and old.get("mode") == mode:
@@ -194,7 +194,7 @@ def install(source: Path, mode: str, dest: Path, course_root: Path) -> str:
                 "sha256": testset.manifest_sha256(tmp / TEST_CSV, tmp / "test", table.names),
                 "private_sha256": private_sha, "n_images": len(table.names), "n_private": len(faces),
                 "margin": MARGIN, "anchors": anchors}
-    (tmp / dataset.MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)  # atomic: a half-copied folder never looks like a test set
     return (f"{dest}: private test set installed ({mode}): {len(table.names)} labelled faces, SHA-256 "

@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from grader.data import dataset, metrics
-from grader.data.fetch import CSV_SHA256, EXPECTED_COUNTS, TEST_CSV, sha256
+from grader.data.fetch import CSV_SHA256, EXPECTED_COUNTS, MANIFEST, TEST_CSV, private_test_beside, sha256
 
-PRIVATE_DIR = "private-test"
 COURSE_ANCHORS = {
     "mean_shape_nme": 0.285, "mean_shape_mse": 0.079, "dlib_nme": 0.070,
     "how": "measured once on the course's 770 labelled test images (docs/grading.md)",
@@ -49,13 +48,11 @@ class TestSet:
 def locate(data_dir: Path) -> TestSet:
     """The private set when one is installed (``data/private-test/`` beside ``data_dir``, or in the
     container beside FKP_TEST_LABELS), else the course's test set in ``data_dir``."""
-    data_dir = Path(data_dir)
-    beside = data_dir.parent / PRIVATE_DIR
-    root = beside if (beside / dataset.MANIFEST).is_file() else data_dir
-    manifest = dataset.labels_csv(root, "test").parent / dataset.MANIFEST
+    root = (private_test_beside(data_dir) or Path(data_dir)).resolve()
+    manifest = dataset.labels_csv(root, "test").parent / MANIFEST
     if manifest.is_file():
         return TestSet(root, "private", json.loads(manifest.read_text()))
-    return TestSet(data_dir, "course", {})
+    return TestSet(root, "course", {})
 
 
 def manifest_sha256(csv_path: Path, images_dir: Path, names) -> str:
