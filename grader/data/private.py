@@ -126,7 +126,9 @@ def check_images(images_dir: Path, faces: list[Face]) -> tuple[list[tuple[int, i
 
 
 def refuse(source: Path, problems: list[str]) -> DataError:
-    listed = problems[:MAX_LISTED] + ([f"... and {len(problems) - MAX_LISTED} more"] if len(problems) > MAX_LISTED else [])
+    listed = problems[:MAX_LISTED]
+    if len(problems) > MAX_LISTED:
+        listed.append(f"... and {len(problems) - MAX_LISTED} more")
     return DataError(f"private test set {source}: {len(problems)} problem(s); nothing was installed.\n"
                      + "\n".join(f"  - {p}" for p in listed))
 
