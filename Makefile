@@ -4,6 +4,8 @@ VENV          ?= .venv
 PY            := $(VENV)/bin/python
 DATA_SOURCE   ?=
 SAMPLES_SOURCE?=
+TEST_SOURCE   ?=
+TEST_MODE     ?= replace
 SUBMISSION    ?= .
 NAME          ?= $(if $(filter .,$(SUBMISSION)),student,$(notdir $(abspath $(SUBMISSION))))
 REPORTS       ?= reports
@@ -24,8 +26,9 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (no-op when up to date)
 
-data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
-	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
+data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir, TEST_SOURCE=dir TEST_MODE=replace|add)
+	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)" \
+	  --test-source "$(TEST_SOURCE)" --test-mode "$(TEST_MODE)"
 
 grade:  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
 	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \

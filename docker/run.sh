@@ -27,6 +27,10 @@ samples=$(existing "${SAMPLES:-data/samples}" SAMPLES "run \`make data\`")
 for part in training test training_frames_keypoints.csv test_frames_keypoints.csv; do
   existing "$data/$part" DATA "the course layout has training/, test/ and the two CSVs" >/dev/null
 done
+# An instructor's private test set beside the dataset (make data TEST_SOURCE=...): its images are
+# the test images, its labels and manifest go to /grader-secrets like the course's labels.
+test="$data"; private=$(dirname "${DATA:-data/facial-keypoints}")/private-test
+[ -f "$private/manifest.json" ] && test=$(realpath -e "$private")
 mkdir -p "${REPORTS:-reports}"
 reports=$(existing "${REPORTS:-reports}" REPORTS)
 
@@ -45,11 +49,12 @@ privileges=(
 mounts=(
   -v "$submission:/submission:ro"
   -v "$data/training:/data/training:ro"
-  -v "$data/test:/data/test:ro"
+  -v "$test/test:/data/test:ro"
   -v "$data/training_frames_keypoints.csv:/data/training_frames_keypoints.csv:ro"
   -v "$samples:/data/samples:ro"
-  -v "$data/test_frames_keypoints.csv:/grader-secrets/test_frames_keypoints.csv:ro"
+  -v "$test/test_frames_keypoints.csv:/grader-secrets/test_frames_keypoints.csv:ro"
   -v "$reports:/grader-out/reports"
 )
+[ "$test" = "$data" ] || mounts+=(-v "$test/manifest.json:/grader-secrets/manifest.json:ro")
 exec docker run --rm "${limits[@]}" "${privileges[@]}" "${mounts[@]}" \
   --env "FKP_REPORT_OWNER=$(id -u):$(id -g)" "${options[@]}" "$image" "$@"

@@ -24,6 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--source", default="", help="dataset folder (course layout) or archive")
     data.add_argument("--samples-source", default="", help="folder with the sample photos")
     data.add_argument("--dest", type=Path, default=Path("data"))
+    data.add_argument("--test-source", default="", metavar="DIR",
+                      help="an instructor's labelled faces (test_frames_keypoints.csv and test/), installed as "
+                           "DEST/private-test and graded on instead of the course's test set")
+    data.add_argument("--test-mode", default="replace", choices=("replace", "add"),
+                      help="replace: the private faces alone; add: the course's labelled test faces plus them")
 
     grade = verbs.add_parser("grade", help="grade one submission into OUT/<name>/")
     grade.add_argument("submission", type=Path, nargs="?",
@@ -67,7 +72,8 @@ def run(argv: list[str] | None = None) -> int:
     if args.verb == "data":
         from grader.data import fetch
 
-        return fetch.main(source=args.source, samples_source=args.samples_source, dest=args.dest)
+        return fetch.main(source=args.source, samples_source=args.samples_source, dest=args.dest,
+                          test_source=args.test_source, test_mode=args.test_mode)
     if args.verb == "grade":
         from grader import grade
         from grader.report import manual

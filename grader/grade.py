@@ -19,6 +19,7 @@ from rich.console import Console
 from grader import __version__, cores
 from grader.checks import Context
 from grader.checks.runner import run_checks
+from grader.data import testset
 from grader.data.dataset import labels_csv
 from grader.progress import GradeProgress, summary_table
 from grader.report import html, junit
@@ -115,7 +116,7 @@ def choose_workers(workers: int | None, threads: int) -> tuple[int, str]:
     return chosen, f"{chosen} for {available} core(s) at {threads} torch thread(s) per student process"
 
 
-def grade_checks(sub, rub, data_dir: Path, staging: Path, seed: int, device: str, workers: int, console):
+def grade_checks(sub, rub, data_dir: Path, test_set, staging: Path, seed: int, device: str, workers: int, console):
     """Run the rubric against the submission: one sandbox for the probes, and one more per unit that
     runs beside them (the brief training) when ``workers`` > 1."""
     limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
@@ -128,7 +129,8 @@ def grade_checks(sub, rub, data_dir: Path, staging: Path, seed: int, device: str
         sandbox = stack.enter_context(new_sandbox())
         progress = stack.enter_context(GradeProgress(console, sub.name, len(rub.checks)))
         own = (lambda: stack.enter_context(new_sandbox())) if workers > 1 else None
-        ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance, own_sandbox=own)
+        ctx = Context(sub, sandbox, rub, data_dir, staging, seed, progress=progress.advance, own_sandbox=own,
+                      test_set=test_set)
         return ctx, run_checks(ctx, workers=workers, on_start=progress.start, on_done=progress.done)
 
 
@@ -142,7 +144,8 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     except SubmissionError as exc:
         console.print(f"[red]grade:[/] {exc}")
         return 2
-    data_dir = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints").resolve()
+    given = Path(data_dir or os.environ.get("FKP_DATA_DIR") or "data/facial-keypoints")
+    data_dir = given.resolve()
     if not (data_dir / "training_frames_keypoints.csv").is_file() or not labels_csv(data_dir, "test").is_file():
         console.print(f"[red]grade:[/] no dataset in {data_dir}; run `make data DATA_SOURCE=/path/to/facial-keypoints`.")
         return 2
@@ -158,15 +161,20 @@ def main(*, submission: Path, out: Path = Path("reports"), name: str | None = No
     started = time.monotonic()
     workers, why = choose_workers(workers, rub.threads)
     console.print(f"grading {sub.name}: {workers} unit(s) of checks side by side ({why})")
+    test_set = testset.locate(given)  # beside the folder as given: data/ may hold links to the course's copy
+    if test_set.kind == "private":
+        console.print(f"test set: the private one in {test_set.root} ({test_set.manifest['n_images']} faces, "
+                      f"SHA-256 {test_set.manifest['sha256'][:12]})")
     try:
-        ctx, checks = grade_checks(sub, rub, data_dir, staging, seed, device, workers, console)
+        ctx, checks = grade_checks(sub, rub, data_dir, test_set, staging, seed, device, workers, console)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)  # a grader failure leaves no half-written report
         raise
     result = GradeResult(sub.name, sum(c.score for c in checks), rub.max_score, checks, ctx.metrics,
                          environment(seed, device), time.monotonic() - started, seed)
     data = result.to_json()
-    data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads, workers=workers)
+    data["environment"].update(rubric_sha256=rub.digest, threads=rub.threads, workers=workers,
+                               test_set=test_set.to_json())
     data["layout"] = layout_record(sub, data["checks"])
     # what the sandbox left out of the student's copy: symbolic links, and hard links to files outside
     data["layout"]["links_left_out"] = sorted({*data["layout"]["links_left_out"],

@@ -19,6 +19,7 @@ import grader
 from grader.batch import intake, isolate
 from grader.batch.gradebook import Row, failure_results, row_from_results, write_marker
 from grader.batch.isolate import GradeEnd, GradeSettings
+from grader.data.fetch import test_set_sha256
 from grader.results import publish_folder, write_json
 
 WORK_DIR = ".batch-work"
@@ -38,7 +39,8 @@ def resume_key(source_sha256: str, rubric_sha256: str, code_sha256: str, setting
     """What must be unchanged for a previous grade to stand."""
     return {"source_sha256": source_sha256, "grader_version": grader.__version__, "grader_sha256": code_sha256,
             "rubric_sha256": rubric_sha256, "seed": settings.seed,
-            "only": sorted(settings.only) if settings.only else None}
+            "only": sorted(settings.only) if settings.only else None,
+            "test_set_sha256": test_set_sha256(settings.data_dir)}
 
 
 @dataclass(frozen=True)

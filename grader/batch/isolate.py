@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grader
+from grader.data.fetch import MANIFEST, TEST_CSV, private_test_beside
 
 GRADER_ROOT = Path(grader.__file__).resolve().parents[1]  # the folder holding the grader package
 PR_SET_PDEATHSIG = 1
@@ -97,12 +98,16 @@ def local_command(settings: GradeSettings, name: str, submission: Path, out: Pat
 def docker_command(settings: GradeSettings, name: str, submission: Path, out: Path, container: str) -> list[str]:
     """``docker run`` for one submission: no network, read-only root, the test labels where only root reads."""
     data = Path(settings.data_dir).resolve()
+    private = private_test_beside(settings.data_dir)  # its images at /data/test, its labels and manifest hidden
+    test = private.resolve() if private else data
     memory = [f"--memory={settings.memory_mb}m", f"--memory-swap={settings.memory_mb}m"] if settings.memory_mb else []
     mounts = [f"{submission.resolve()}:/submission:ro", f"{data / 'training'}:/data/training:ro",
-              f"{data / 'test'}:/data/test:ro",
+              f"{test / 'test'}:/data/test:ro",
               f"{data / 'training_frames_keypoints.csv'}:/data/training_frames_keypoints.csv:ro",
-              f"{data / 'test_frames_keypoints.csv'}:/grader-secrets/test_frames_keypoints.csv:ro",
+              f"{test / TEST_CSV}:/grader-secrets/{TEST_CSV}:ro",
               f"{out.resolve()}:{DOCKER_REPORTS}"]
+    if private:
+        mounts.append(f"{private / MANIFEST}:/grader-secrets/{MANIFEST}:ro")
     samples = data.parent / "samples"
     if samples.is_dir():
         mounts.append(f"{samples}:/data/samples:ro")

@@ -100,6 +100,13 @@ class Context:
     metrics: dict = field(default_factory=dict)
     own_sandbox: Callable[[], "Sandbox"] | None = None  # noqa: F821
     """A sandbox of its own for a unit that runs beside the probes (None: share ``sandbox``)."""
+    test_set: "TestSet | None" = None  # noqa: F821
+    """The faces evaluation scores on (grader.data.testset; None: the course's test set in ``data_dir``)."""
+
+    @property
+    def test_dir(self) -> Path:
+        """The folder in the course layout whose ``test`` split evaluation reads."""
+        return self.test_set.root if self.test_set is not None else self.data_dir
 
     def unit_sandbox(self) -> "Sandbox":  # noqa: F821
         """The sandbox for a check outside the probes unit: its own when units run side by side."""

@@ -40,15 +40,15 @@ COURSE_UNITS = {"mean": 100.0, "std": 50.0, "source": "the course's (pixel - 100
 
 
 def canonical(ctx: Context) -> EvalInput:
-    eval_set = dataset.load_eval_set(ctx.data_dir, "test")
+    eval_set = dataset.load_eval_set(ctx.test_dir, "test")
     matrices = np.stack([dataset.frame_matrix(f) for f in eval_set.frames])
     return EvalInput(eval_set.images, matrices, dataset.denormalise, dataset.normalise, CANONICAL, COURSE_UNITS)
 
 
 def probe_inputs(ctx: Context, table) -> tuple[list[str], np.ndarray, dict]:
     """Test image paths, their probe grids (N, 68, 2) and the args that hand both to the child."""
-    paths = [str((ctx.data_dir / "test" / name).resolve()) for name in table.names]
-    sizes = dataset.image_sizes(ctx.data_dir, "test")
+    paths = [str((ctx.test_dir / "test" / name).resolve()) for name in table.names]
+    sizes = dataset.image_sizes(ctx.test_dir, "test")
     grid = np.stack([dataset.probe_grid(int(h), int(w)) for h, w in sizes])  # (N, 68, 2)
     return paths, grid, {"paths": paths, "probe_points": ctx.sandbox.put_array("probe_points", grid)}
 

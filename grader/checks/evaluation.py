@@ -29,9 +29,20 @@ def pictures(ctx: Context, images, pred_eval, true_eval, per_image, names) -> li
     return [ctx.ref(path), ctx.ref(worst_path)]
 
 
+def faces(ctx: Context, n: int) -> str:
+    """Which faces were scored, for the message: the course's hidden ones or the instructor's own."""
+    if ctx.test_set is None or ctx.test_set.kind == "course":
+        return f"{n} hidden test faces"
+    record = ctx.test_set.to_json()
+    anchor = record["anchors"]["mean_shape_nme"]
+    kept = "alone" if record["mode"] == "replace" else "added to the course's"
+    return (f"{n} hidden test faces of the instructor's private test set ({record['n_private']} private faces {kept}, "
+            f"SHA-256 {record['sha256'][:12]}; the mean training shape scores {100 * anchor:.1f} % on it)")
+
+
 @check("evaluation.test_set", "Trained weights on the hidden test labels", requires=("weights.load", "model.output_shape"))
 def test_set(ctx: Context, cfg) -> Outcome:
-    table = dataset.read_table(ctx.data_dir, "test")
+    table = dataset.read_table(ctx.test_dir, "test")
     seen = eval_input(ctx, table, cfg)
     if isinstance(seen, Outcome):
         return seen
@@ -63,9 +74,10 @@ def test_set(ctx: Context, cfg) -> Outcome:
     fraction = linear_fraction(summary["nme"], float(cfg["zero_nme"]), float(cfg["full_nme"]))
     details = {**summary, "worst_images": worst, "preprocessing": seen.description,
                "input_size": int(images.shape[-1]), "normalisation": seen.normalisation,
-               "zero_nme": float(cfg["zero_nme"]), "full_nme": float(cfg["full_nme"])}
+               "zero_nme": float(cfg["zero_nme"]), "full_nme": float(cfg["full_nme"]),
+               "test_set": ctx.test_set.to_json() if ctx.test_set else {"kind": "course"}}
     message = (f"NME {100 * summary['nme']:.2f} % (median {100 * summary['nme_median']:.2f} %), MSE {summary['mse']:.4f} "
-               f"on {n} hidden test faces; full marks at {100 * float(cfg['full_nme']):.0f} %, none at "
+               f"on {faces(ctx, n)}; full marks at {100 * float(cfg['full_nme']):.0f} %, none at "
                f"{100 * float(cfg['zero_nme']):.0f} % (the mean face).")
     if ctx.submission.transform is not None:  # the classic layout: say how the faces were prepared
         message += f" Faces prepared with {seen.description}."

@@ -6,6 +6,7 @@ The canonical eval transform: rescale so the short side is 250, centre-crop 224,
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from grader.data.cache import cached_arrays, key_of
-from grader.data.fetch import CSV_SHA256, TEST_CSV, TRAIN_CSV
+from grader.data.fetch import CSV_SHA256, MANIFEST, TEST_CSV, TRAIN_CSV
 
 SHORT_SIDE = 250
 CROP = 224
@@ -94,18 +95,30 @@ class EvalFrame:
         return np.asarray(points, np.float64) * scale - offset
 
 
-def canonical_eval(gray: np.ndarray) -> tuple[np.ndarray, EvalFrame]:
-    """(H, W) uint8 -> ((224, 224) float32 in [0, 1], its EvalFrame)."""
-    h, w = gray.shape[:2]
+def canonical_size(h: int, w: int) -> tuple[int, int]:
+    """The (height, width) an (h, w) image is rescaled to: short side 250."""
     if h > w:
         new_h, new_w = SHORT_SIDE * h / w, SHORT_SIDE
     else:
         new_h, new_w = SHORT_SIDE, SHORT_SIDE * w / h
-    new_h, new_w = int(round(new_h)), int(round(new_w))
+    return int(round(new_h)), int(round(new_w))
+
+
+def canonical_frame(h: int, w: int) -> EvalFrame:
+    """The EvalFrame of the canonical transform for an (h, w) image (no pixels needed)."""
+    new_h, new_w = canonical_size(h, w)
+    return EvalFrame(new_w / w, new_h / h, float((new_w - CROP) // 2), float((new_h - CROP) // 2))
+
+
+def canonical_eval(gray: np.ndarray) -> tuple[np.ndarray, EvalFrame]:
+    """(H, W) uint8 -> ((224, 224) float32 in [0, 1], its EvalFrame)."""
+    h, w = gray.shape[:2]
+    new_h, new_w = canonical_size(h, w)
     resized = cv2.resize(gray, (new_w, new_h), interpolation=cv2.INTER_AREA if new_w < w else cv2.INTER_LINEAR)
-    top, left = (new_h - CROP) // 2, (new_w - CROP) // 2
+    frame = canonical_frame(h, w)
+    top, left = int(frame.offset_y), int(frame.offset_x)
     crop = resized[top : top + CROP, left : left + CROP].astype(np.float32) / 255.0
-    return crop, EvalFrame(new_w / w, new_h / h, float(left), float(top))
+    return crop, frame
 
 
 def normalise(pixels: np.ndarray) -> np.ndarray:
@@ -135,8 +148,18 @@ class EvalSet:
         return np.stack([f.to_original(p) for f, p in zip(self.frames, points)])
 
 
-def cache_key(split: str) -> str:
-    return key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], SHORT_SIDE, CROP, "v1")
+def content_hash(data_dir: Path, split: str) -> str:
+    """What a split's cached arrays are made of: the SHA-256 of a private test set's manifest (the
+    ``manifest.json`` beside its labels, written by ``python -m grader data --test-source``), else the
+    course's pinned CSV checksum. Cache keys use it, so a changed private set never reuses old arrays."""
+    manifest = labels_csv(data_dir, split).parent / MANIFEST
+    if split == "test" and manifest.is_file():
+        return json.loads(manifest.read_text())["sha256"]
+    return CSV_SHA256[CSV_OF_SPLIT[split]]
+
+
+def cache_key(data_dir: Path, split: str) -> str:
+    return key_of(split, content_hash(data_dir, split), SHORT_SIDE, CROP, "v1")
 
 
 def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = None) -> EvalSet:
@@ -153,7 +176,7 @@ def load_eval_set(data_dir: Path, split: str = "test", cache_dir: Path | None = 
         return {"images": np.stack(crops)[:, None], "frames": np.array(geometry, np.float64)}
 
     arrays = cached_arrays(Path(cache_dir) if cache_dir else default_cache_dir(data_dir), f"eval-{split}",
-                           cache_key(split), build)
+                           cache_key(data_dir, split), build)
     return EvalSet(table, arrays["images"], [EvalFrame(*row) for row in arrays["frames"]])
 
 
@@ -168,7 +191,7 @@ def image_sizes(data_dir: Path, split: str) -> np.ndarray:
         return {"sizes": np.array(shapes, np.int64)}
 
     return cached_arrays(default_cache_dir(data_dir), f"sizes-{split}",
-                         key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], "v1"), build)["sizes"]
+                         key_of(split, content_hash(data_dir, split), "v1"), build)["sizes"]
 
 
 def eval_subset(data_dir: Path, split: str, indices) -> tuple[np.ndarray, np.ndarray]:
@@ -185,7 +208,7 @@ def eval_subset(data_dir: Path, split: str, indices) -> tuple[np.ndarray, np.nda
             labels.append(normalise(frame.to_eval(table.keypoints[int(index)])))
         return {"images": np.stack(images).astype(np.float32), "labels": np.stack(labels).astype(np.float32)}
 
-    key = key_of(split, CSV_SHA256[CSV_OF_SPLIT[split]], SHORT_SIDE, CROP, indices, "v1")
+    key = key_of(split, content_hash(data_dir, split), SHORT_SIDE, CROP, indices, "v1")
     arrays = cached_arrays(default_cache_dir(data_dir), f"subset-{split}", key, build)
     return arrays["images"], arrays["labels"]
 

@@ -3,7 +3,8 @@
 Sources, in order: ``--source`` (a directory in the course layout, or a .zip/.tar[.gz]
 archive of one), then the upstream course archive when the network allows. The CSVs
 must match the course's SHA-256 and the counts must be right; a second run with the
-data already verified does nothing. Standard library only, so it runs anywhere.
+data already verified does nothing. Standard library only, so it runs anywhere (an
+instructor's private test set, ``--test-source``, needs the grader's dependencies).
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ UPSTREAM_ARCHIVE = (
 )
 UPSTREAM_SAMPLES = "https://raw.githubusercontent.com/udacity/P1_Facial_Keypoints/master/images/"
 STAMP = ".verified.json"
+PRIVATE_TEST = "private-test"  # data/private-test: an instructor's test set (grader.data.private)
+MANIFEST = "manifest.json"  # beside a private test set's labels: its SHA-256, counts and anchors
 
 HOW_TO = (
     "Point `make data` at a copy of the dataset in the course layout (training/, test/ and the two CSVs), "
@@ -174,6 +177,21 @@ def fetch_dataset(source: str | None, dest: Path) -> str:
     return f"{dest}: {counts['training rows']} training, {counts['labelled test rows']} labelled test rows, {counts['test files']} test files; checksums verified"
 
 
+def private_test_beside(data_dir: Path) -> Path | None:
+    """The private test set installed beside the course's dataset folder ``data_dir``, if any."""
+    folder = Path(data_dir).parent / PRIVATE_TEST
+    return folder if (folder / MANIFEST).is_file() else None
+
+
+def test_set_sha256(data_dir: Path) -> str:
+    """What identifies the faces a grade scores on: the private set's manifest hash, else the course's
+    pinned test CSV checksum (part of a batch's resume key)."""
+    private = private_test_beside(data_dir)
+    if private is None:
+        return CSV_SHA256[TEST_CSV]
+    return json.loads((private / MANIFEST).read_text())["sha256"]
+
+
 def samples_candidates(source: str | None, data_source: str | None) -> list[Path]:
     """Where to look for the sample photos: SAMPLES_SOURCE, else a `samples/` folder near DATA_SOURCE."""
     if source:
@@ -208,11 +226,18 @@ def fetch_samples(source: str | None, data_source: str | None, dest: Path) -> st
     return f"{dest}: sample photos downloaded"
 
 
-def main(*, source: str | None = None, samples_source: str | None = None, dest: Path = Path("data")) -> int:
-    """Fill ``dest/facial-keypoints`` and ``dest/samples``; return a process exit status."""
+def main(*, source: str | None = None, samples_source: str | None = None, dest: Path = Path("data"),
+         test_source: str | None = None, test_mode: str = "replace") -> int:
+    """Fill ``dest/facial-keypoints`` and ``dest/samples`` (and ``dest/private-test`` from an instructor's
+    ``test_source``: grader.data.private); return a process exit status."""
     try:
         print(fetch_dataset(source or None, dest / "facial-keypoints"), flush=True)
         print(fetch_samples(samples_source or None, source or None, dest / "samples"), flush=True)
+        if test_source:
+            from grader.data import private  # numpy and OpenCV: only when a private set is asked for
+
+            print(private.install(Path(test_source), test_mode, dest / PRIVATE_TEST, dest / "facial-keypoints"),
+                  flush=True)
     except DataError as exc:
         print(f"make data: {exc}", file=sys.stderr)
         return 2
