@@ -98,16 +98,44 @@ def template_hashes(units: list[Unit], k: int) -> set[int]:
     return {h for unit in units for h, _, _ in kgrams(unit.source, k)}
 
 
-def blocks(prints: list[Print], shared: set[int]) -> list[tuple[int, int, int, set[int]]]:
-    """Shared fingerprints merged into runs of touching lines: (unit, first, last, hashes)."""
-    runs: list[tuple[int, int, int, set[int]]] = []
-    for p in sorted((p for p in prints if p.hash in shared), key=lambda p: (p.unit, p.first, p.last)):
-        if runs and runs[-1][0] == p.unit and p.first <= runs[-1][2] + 1:
-            unit, first, last, hashes = runs[-1]
-            runs[-1] = (unit, first, max(last, p.last), hashes | {p.hash})
-        else:
-            runs.append((p.unit, p.first, p.last, {p.hash}))
-    return runs
+@dataclass
+class Run:
+    """Shared fingerprints that follow each other on both sides: lines of a unit of A matching lines of B."""
+
+    unit_a: int
+    first_a: int
+    last_a: int
+    unit_b: int
+    first_b: int
+    last_b: int
+    count: int = 1
+
+    def extend(self, a: Print, b: Print) -> None:
+        self.first_a, self.last_a = min(self.first_a, a.first), max(self.last_a, a.last)
+        self.first_b, self.last_b = min(self.first_b, b.first), max(self.last_b, b.last)
+        self.count += 1
+
+
+def runs(prints_a: list[Print], prints_b: list[Print], shared: set[int], gap: int = 2) -> list[Run]:
+    """A's shared fingerprints in order, chained while B's matching fingerprint stays near the run's lines
+    in B too: a method moved elsewhere in B starts a run of its own."""
+    where_b: dict[int, list[Print]] = {}
+    for b in prints_b:
+        if b.hash in shared:
+            where_b.setdefault(b.hash, []).append(b)
+    found: list[Run] = []
+    for a in sorted((p for p in prints_a if p.hash in shared), key=lambda p: (p.unit, p.first, p.last)):
+        run = found[-1] if found else None
+        if run and run.unit_a == a.unit and a.first <= run.last_a + gap:
+            near = [b for b in where_b[a.hash]
+                    if b.unit == run.unit_b and run.first_b - gap <= b.first <= run.last_b + gap]
+            if near:  # repeated code (a stack of similar layers): the copy on the run's diagonal
+                expected = run.first_b + a.first - run.first_a
+                run.extend(a, min(near, key=lambda b: abs(b.first - expected)))
+                continue
+        b = where_b[a.hash][0]
+        found.append(Run(a.unit, a.first, a.last, b.unit, b.first, b.last))
+    return found
 
 
 def excerpt(unit: Unit, first: int, last: int) -> dict:
@@ -119,14 +147,9 @@ def excerpt(unit: Unit, first: int, last: int) -> dict:
 
 def fragments(units_a: list[Unit], prints_a: list[Print], units_b: list[Unit], prints_b: list[Print],
               shared: set[int], most: int) -> list[dict]:
-    """The matching code, side by side: each run of A's shared fingerprints with the run of B that shares
-    most of its hashes; the runs sharing most first."""
-    runs_b = blocks(prints_b, shared)
-    found = []
-    for unit, first, last, hashes in blocks(prints_a, shared):
-        best = max(runs_b, key=lambda run: len(run[3] & hashes), default=None)
-        if best is None or not best[3] & hashes:
-            continue
-        found.append({"shared": len(best[3] & hashes), "a": excerpt(units_a[unit], first, last),
-                      "b": excerpt(units_b[best[0]], best[1], best[2])})
-    return sorted(found, key=lambda f: -f["shared"])[:most]
+    """The matching code, side by side: the longest runs of shared fingerprints first."""
+    found = runs(prints_a, prints_b, shared)
+    longer = [r for r in found if r.count > 1] or found  # a lone shared k-gram is mostly a method's edge
+    chosen = sorted(longer, key=lambda r: -r.count)[:most]
+    return [{"shared": r.count, "a": excerpt(units_a[r.unit_a], r.first_a, r.last_a),
+             "b": excerpt(units_b[r.unit_b], r.first_b, r.last_b)} for r in chosen]
