@@ -18,8 +18,9 @@ import torch
 from grading import DATA, ROOT
 from similarity_class import EXPECTED_PAIRS
 
+from grader.batch import merge
 from grader.batch import run as batch
-from grader.batch.gradebook import Row, gradebook_csv
+from grader.batch.gradebook import Row, gradebook_csv, write_marker
 from grader.batch.similarity import code, weights
 from grader.batch.similarity.compare import SIMILARITY_FILE, compare_class
 from grader.batch.similarity.prints import PRINTS_FILE, fingerprint_submission, template_units
@@ -215,6 +216,24 @@ def test_turned_off_it_compares_nothing(class_pass, tmp_path):
     shutil.copytree(out, tmp_path / "out")
     document = compare_class(rows, tmp_path / "out", SimilarityConfig(enabled=False))
     assert document["pairs"] == [] and all(not row.similar_to for row in rows)
+
+
+def test_merged_shards_compare_the_whole_class(class_pass, tmp_path):
+    subs, out, _, _ = class_pass
+    names = sorted(p.name for p in subs.iterdir())
+    shards = []
+    for index_, part in enumerate((names[0::2], names[1::2])):  # alpha and bravo land in different shards
+        shard = tmp_path / f"shard-{index_}"
+        for name in part:
+            shutil.copytree(out / name, shard / name)
+            write_marker(shard / name, Row(name, "graded", score=1, max_score=1, key={"source_sha256": name}))
+        write_json(shard / "manifest.json", {"schema_version": 1, "names": part, "grader_sha256": "g",
+                                             "rubric_sha256": "r", "seed": 0, "only": None,
+                                             "similarity": {"code_min_shared": 10}})
+        shards.append(shard)
+    assert merge.main(shards=shards, out=tmp_path / "merged", quiet=True) == 0
+    assert flagged(json.loads((tmp_path / "merged" / SIMILARITY_FILE).read_text())) == EXPECTED_PAIRS
+    assert "alpha,graded" in (tmp_path / "merged" / "gradebook.csv").read_text()
 
 
 # -- gradebook and index page -------------------------------------------------------------------------
