@@ -172,8 +172,10 @@ def echo_code() -> str:
                               "# downsample by two; the skip path matches the channels")
     for old, new in ECHO_NAMES.items():
         methods = re.sub(rf"\b{old}\b", new, methods)
-    return "# Project 1, keypoints. Residual design.\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n\n" \
-           "class Net(nn.Module):\n    # levels of residual blocks then a linear regressor\n\n" + methods
+    header = ("# Project 1, keypoints. Residual design.\nimport torch\nimport torch.nn as nn\n"
+              "import torch.nn.functional as F\n\n\nclass Net(nn.Module):\n"
+              "    # levels of residual blocks then a linear regressor\n\n")
+    return header + methods
 
 
 def net_from(source: str, cls: str = "Net") -> nn.Module:
@@ -234,7 +236,8 @@ def build_class(folder: Path) -> Path:
     write(subs / "foxtrot" / "models.py", FOXTROT)
     torch.manual_seed(7)
     (subs / "foxtrot" / "saved_models").mkdir(parents=True)
-    torch.save(net_from(FOXTROT, "KeypointModel").state_dict(), subs / "foxtrot" / "saved_models" / "keypoints_model.pt")
+    foxtrot = net_from(FOXTROT, "KeypointModel")
+    torch.save(foxtrot.state_dict(), subs / "foxtrot" / "saved_models" / "keypoints_model.pt")
 
     write(subs / "delta" / "student" / "models.py", delta_code())
     write(subs / "echo" / "models.py", echo_code())

@@ -92,7 +92,8 @@ def test_the_course_starter_is_template_code():
     labels = [u.label for u in units]
     assert "student/models.py" in labels and "student/data_load.py" in labels
     assert any(label.startswith("notebooks/2. Define the Network Architecture.ipynb, cell") for label in labels)
-    starter_prints = code.fingerprints([u for u in units if u.label == "student/models.py"], CONFIG.kgram, CONFIG.window)
+    models = [u for u in units if u.label == "student/models.py"]
+    starter_prints = code.fingerprints(models, CONFIG.kgram, CONFIG.window)
     assert starter_prints and {p.hash for p in starter_prints} <= code.template_hashes(units, CONFIG.kgram)
 
 

@@ -40,7 +40,8 @@ def code_units(sub: Submission) -> dict[str, list[Unit]]:
     code cell of the notebooks, or scripts, the submission's mapping found)."""
     role = sub.mapping.roles.get("models")
     models = [Unit(role.path, read_code(sub.root / role.path))] if role and role.path else []
-    cells = [unit for _, path in sorted(sub.mapping.notebooks.items()) for unit in notebook_units(path, sub.relative(path))]
+    cells = [unit for _, path in sorted(sub.mapping.notebooks.items())
+             for unit in notebook_units(path, sub.relative(path))]
     return {"models": models, "notebooks": cells}
 
 

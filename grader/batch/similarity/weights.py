@@ -100,7 +100,7 @@ def compare(a: dict, b: dict) -> dict:
         squared += part
         rows.append({"a": ta["name"], "b": tb["name"], "shape": ta["shape"], "distance": round(distance, 6),
                      "identical": ta["sha256"] == tb["sha256"], "sampled": ta["sampled"]})
-    scale = max(math.sqrt(sum(t["norm"] ** 2 for t in a["tensors"])), math.sqrt(sum(t["norm"] ** 2 for t in b["tensors"])))
+    scale = max(math.sqrt(sum(t["norm"] ** 2 for t in side["tensors"])) for side in (a, b))
     overall = math.sqrt(squared) / scale if scale else 0.0
     return {"kind": "weights", "a_file": a["file"], "b_file": b["file"], "distance": round(overall, 6),
             "identical_tensors": sum(r["identical"] for r in rows), "tensors": rows}
