@@ -233,9 +233,9 @@ def test_gradebook_columns_duplicates_and_index(tmp_path):
     rows = synthetic_rows()
     mark_duplicates(rows)
     lines = gradebook_csv(rows).splitlines()
-    assert lines[0] == "name,status,score,max_score,nme,a,b,duplicate_of,reason"
-    assert lines[1] == "ann,graded,40,50,0.07,10,30,ben,"
-    assert lines[3] == "cy,timeout,,50,,,,,grading took longer than 5 s"
+    assert lines[0] == "name,status,score,max_score,nme,a,b,duplicate_of,similar_to,reason"
+    assert lines[1] == "ann,graded,40,50,0.07,10,30,ben,,"
+    assert lines[3] == "cy,timeout,,50,,,,,,grading took longer than 5 s"
     page = index.render(rows)
     assert page.count('<tr data-name="') == 3 and "ann/report.html" in page and "cy/grade.log" in page
     assert [r.rate for r in index.pass_rates(rows)] == [1.0, 0.0]

@@ -16,7 +16,7 @@ from typing import Callable, Iterator
 
 from grader.batch import intake
 from grader.batch.gradebook import Row
-from grader.batch.grading_job import JobContext, file_report, grade_archive, refused, scratch_for
+from grader.batch.grading_job import JobContext, file_report, fingerprints, grade_archive, refused, scratch_for
 from grader.batch.isolate import GradeEnd
 
 
@@ -28,14 +28,15 @@ def connect(address: str, timeout_s: float = 30.0):
     return Client(address, timeout=f"{timeout_s}s", set_as_default=False)
 
 
-def packed(entry: intake.Entry, scratch: Path) -> tuple[bytes, str]:
-    """The submission as zip bytes for a worker, and its content hash; raises UnsafeSubmission."""
+def packed(ctx: JobContext, entry: intake.Entry, scratch: Path) -> tuple[bytes, str, dict | None]:
+    """The submission as zip bytes for a worker, its content hash and its fingerprints (taken here, on the
+    client, while it is unpacked); raises UnsafeSubmission."""
     root = intake.prepare(entry, scratch / "submission")
     intake.pack_folder(root, scratch / "submission.zip")
-    return (scratch / "submission.zip").read_bytes(), intake.content_sha256(root)
+    return (scratch / "submission.zip").read_bytes(), intake.content_sha256(root), fingerprints(ctx, root)
 
 
-def receive(ctx: JobContext, row: Row, answer: dict) -> Row:
+def receive(ctx: JobContext, row: Row, answer: dict, prints: dict | None) -> Row:
     """File a worker's answer: unpack its report folder beside the log, then publish as a local job does."""
     scratch = scratch_for(ctx, row.name)
     try:
@@ -49,7 +50,7 @@ def receive(ctx: JobContext, row: Row, answer: dict) -> Row:
         if end.status == "graded" and not (out / row.name / "results.json").is_file():
             end = GradeEnd("error", "the worker reported a grade but sent no results.json", end.returncode,
                            end.duration_s)
-        return file_report(ctx, row, end, out)
+        return file_report(ctx, row, end, out, prints)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -61,12 +62,12 @@ def run_dask(ctx: JobContext, address: str, entries: list[intake.Entry], keys: d
 
     client = connect(address)
     try:
-        futures, rows = {}, {}
+        futures, rows, prints = {}, {}, {}
         for entry in entries:
             row = Row(entry.name, "error", source=entry.path.name, key=keys[entry.name])
             with tempfile.TemporaryDirectory(prefix="fkp-pack-") as scratch:
                 try:
-                    archive, row.content_sha256 = packed(entry, Path(scratch))
+                    archive, row.content_sha256, prints[entry.name] = packed(ctx, entry, Path(scratch))
                 except intake.UnsafeSubmission as exc:
                     yield refused(ctx, row, str(exc))
                     continue
@@ -81,6 +82,6 @@ def run_dask(ctx: JobContext, address: str, entries: list[intake.Entry], keys: d
             except Exception as exc:  # noqa: BLE001 - a lost worker or a failed task is this row's error
                 yield refused(ctx, row, f"the Dask task failed: {type(exc).__name__}: {exc}")
                 continue
-            yield receive(ctx, row, answer)
+            yield receive(ctx, row, answer, prints.pop(row.name))
     finally:
         client.close()

@@ -17,7 +17,7 @@ MARKER = "batch.json"
 MARKER_SCHEMA = 1
 ROW_STATUSES = ("graded", "error", "timeout")
 FIXED_COLUMNS = ("name", "status", "score", "max_score", "nme")
-TRAILING_COLUMNS = ("duplicate_of", "reason")
+TRAILING_COLUMNS = ("duplicate_of", "similar_to", "reason")
 
 
 @dataclass
@@ -43,6 +43,8 @@ class Row:
     """Hash of the graded files (equal for identical submissions under other names)."""
     duplicate_of: list[str] = field(default_factory=list)
     """Other submissions of the gradebook with the same content."""
+    similar_to: list[str] = field(default_factory=list)
+    """Submissions the similarity pass flagged with this one (evidence in similarity.json; no deduction)."""
     duration_s: float = 0.0
     key: dict = field(default_factory=dict)
     """Resume key: source hash, grader version and source digest, rubric digest, seed, checks."""
@@ -100,7 +102,7 @@ def check_columns(rows: list[Row]) -> list[str]:
 
 
 def gradebook_csv(rows: list[Row]) -> str:
-    """name, status, score, max_score, nme, one column per check id (points), duplicate_of, reason."""
+    """name, status, score, max_score, nme, one column per check id (points), duplicate_of, similar_to, reason."""
     ids = check_columns(rows)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -108,7 +110,8 @@ def gradebook_csv(rows: list[Row]) -> str:
     for row in sorted(rows, key=lambda r: r.name):
         numbers = [row.score, row.max_score, None if row.nme is None else round(row.nme, 6)]
         writer.writerow([row.name, row.status, *("" if v is None else v for v in numbers),
-                         *(row.checks.get(i, "") for i in ids), ";".join(row.duplicate_of), row.reason])
+                         *(row.checks.get(i, "") for i in ids), ";".join(row.duplicate_of),
+                         ";".join(row.similar_to), row.reason])
     return buffer.getvalue()
 
 

@@ -20,7 +20,9 @@ from grader.batch import intake, isolate
 from grader.batch.gradebook import Row, failure_results, row_from_results, write_marker
 from grader.batch.isolate import GradeEnd, GradeSettings
 from grader.data.fetch import test_set_sha256
+from grader.batch.similarity.prints import PRINTS_FILE, fingerprint_submission
 from grader.results import publish_folder, write_json
+from grader.rubric import SimilarityConfig
 
 WORK_DIR = ".batch-work"
 SOURCE_SUFFIXES = (".py", ".toml", ".j2")
@@ -50,6 +52,7 @@ class JobContext:
     out: Path
     settings: GradeSettings
     max_score: float
+    similarity: SimilarityConfig = SimilarityConfig()
 
 
 def scratch_for(ctx: JobContext, name: str) -> Path:
@@ -58,8 +61,14 @@ def scratch_for(ctx: JobContext, name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
 
 
-def file_report(ctx: JobContext, row: Row, end: GradeEnd, graded_out: Path) -> Row:
-    """Complete the row from what the grade left in ``graded_out`` and publish ``OUT/<name>/``."""
+def fingerprints(ctx: JobContext, root: Path) -> dict | None:
+    """The submission's fingerprints for the class-wide similarity pass (None when it is turned off)."""
+    return fingerprint_submission(root, ctx.similarity) if ctx.similarity.enabled else None
+
+
+def file_report(ctx: JobContext, row: Row, end: GradeEnd, graded_out: Path, prints: dict | None = None) -> Row:
+    """Complete the row from what the grade left in ``graded_out`` (and the submission's fingerprints)
+    and publish ``OUT/<name>/``."""
     folder = graded_out / row.name
     row.status, row.reason, row.duration_s = end.status, end.reason, round(end.duration_s, 2)
     if end.status == "graded":
@@ -72,6 +81,8 @@ def file_report(ctx: JobContext, row: Row, end: GradeEnd, graded_out: Path) -> R
     log = graded_out / f"{row.name}.log"
     if log.exists():
         os.replace(log, folder / "grade.log")
+    if prints is not None:
+        write_json(folder / PRINTS_FILE, prints)
     write_marker(folder, row)
     publish_folder(folder, ctx.out / row.name)
     return row
@@ -96,10 +107,11 @@ def run_local(ctx: JobContext, entry: intake.Entry, key: dict) -> Row | None:
         except intake.UnsafeSubmission as exc:
             return refused(ctx, row, str(exc))
         row.content_sha256 = intake.content_sha256(root)
+        prints = fingerprints(ctx, root)
         end = isolate.grade_one(entry.name, root, ctx.settings, scratch / "out")
         if isolate.interrupted():
             return None
-        return file_report(ctx, row, end, scratch / "out")
+        return file_report(ctx, row, end, scratch / "out", prints)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

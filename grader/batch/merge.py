@@ -18,6 +18,7 @@ from grader.batch.events import read_events
 from grader.batch.gradebook import Row, read_marker
 from grader.batch.run import write_outputs
 from grader.results import publish_folder, write_atomic, write_json
+from grader.rubric import SimilarityConfig
 
 CONSISTENT_KEYS = ("grader_sha256", "rubric_sha256", "seed", "only")
 
@@ -102,8 +103,8 @@ def main(*, shards: list[Path], out: Path, quiet: bool = False) -> int:
         copy_report(shard / name, out)
     join_events(shards, out)
     merged = [row for _, (_, row) in sorted(rows.items())]
-    write_outputs(merged, out)
-    first = next(iter(manifests.values()))
+    first = next(iter(manifests.values()))  # the shards share one rubric, so one [similarity] table
+    write_outputs(merged, out, SimilarityConfig.from_dict(first.get("similarity", {})))
     write_json(out / "manifest.json", {**first, "shard": None, "names": [r.name for r in merged],
                                        "merged_from": [str(s) for s in shards]})
     console.print(f"merge: {len(merged)} submissions from {len(shards)} shards -> {out / 'gradebook.csv'}, "

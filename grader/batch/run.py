@@ -13,7 +13,7 @@ import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -25,18 +25,21 @@ from grader.batch import cluster, grading_job, intake, isolate
 from grader.batch.events import EventLog
 from grader.batch.gradebook import Row, mark_duplicates, read_marker, write_gradebook
 from grader.batch.isolate import GradeSettings
+from grader.batch.similarity.compare import compare_class
 from grader.report import index
 from grader.results import write_json
-from grader.rubric import load_rubric
+from grader.rubric import SimilarityConfig, load_rubric
 
 ROW_STYLE = {"graded": "green", "error": "red", "timeout": "magenta"}
 
 
-def write_outputs(rows: list[Row], out: Path) -> None:
-    """gradebook.csv and index.html of these rows (duplicates marked across them)."""
+def write_outputs(rows: list[Row], out: Path, similarity: SimilarityConfig) -> None:
+    """similarity.json, gradebook.csv and index.html of these rows (duplicates and similar work marked
+    across them)."""
     mark_duplicates(rows)
+    document = compare_class(rows, out, similarity)
     write_gradebook(rows, out / "gradebook.csv")
-    index.write(rows, out / "index.html")
+    index.write(rows, out / "index.html", document)
 
 
 def up_to_date(out: Path, name: str, key: dict) -> Row | None:
@@ -128,6 +131,7 @@ class Plan:
     rubric_sha256: str
     grader_sha256: str
     max_score: float
+    similarity: SimilarityConfig
 
 
 def make_plan(selected: list[intake.Entry], out: Path, settings: GradeSettings, resume: bool) -> Plan:
@@ -135,7 +139,8 @@ def make_plan(selected: list[intake.Entry], out: Path, settings: GradeSettings, 
     code = grading_job.grader_sha256()
     keys = {e.name: grading_job.resume_key(intake.source_sha256(e), rub.digest, code, settings) for e in selected}
     kept = {e.name: row for e in selected if resume and (row := up_to_date(out, e.name, keys[e.name]))}
-    return Plan(selected, keys, kept, [e for e in selected if e.name not in kept], rub.digest, code, rub.max_score)
+    return Plan(selected, keys, kept, [e for e in selected if e.name not in kept], rub.digest, code, rub.max_score,
+                rub.similarity)
 
 
 def grade_all(plan: Plan, ctx: grading_job.JobContext, log: EventLog, console: Console, *, jobs: int,
@@ -195,13 +200,14 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
         log.log("skipped", name=name, reason="up to date (same content, grader and rubric)")
     write_json(out / "manifest.json", {"schema_version": 1, "shard": shard, "names": [e.name for e in selected],
                                        "grader_version": __version__, "grader_sha256": plan.grader_sha256,
-                                       "rubric_sha256": plan.rubric_sha256, "seed": seed, "only": settings.only})
-    ctx = grading_job.JobContext(out, settings, plan.max_score)
+                                       "rubric_sha256": plan.rubric_sha256, "seed": seed, "only": settings.only,
+                                       "similarity": asdict(plan.similarity)})
+    ctx = grading_job.JobContext(out, settings, plan.max_score, plan.similarity)
     rows, interrupted = grade_all(plan, ctx, log, console, jobs=jobs, dask=dask)
     ordered = [rows[e.name] for e in selected if e.name in rows]
     with suppress(OSError):
         (out / grading_job.WORK_DIR).rmdir()  # empty once every job cleaned up after itself
-    write_outputs(ordered, out)
+    write_outputs(ordered, out, plan.similarity)
     log.log("batch_interrupted" if interrupted else "batch_finished", done=len(rows) - len(plan.kept),
             kept=len(plan.kept), missing=len(selected) - len(rows))
     counts = {s: sum(r.status == s for r in ordered) for s in ("graded", "error", "timeout")}

@@ -1,4 +1,5 @@
-"""index.html of a batch, from its rows alone: sortable table, NME leaderboard, score histogram, pass rates.
+"""index.html of a batch, from its rows and its similarity.json: sortable table, NME leaderboard, score
+histogram, pass rates, and the pairs flagged as similar work with their evidence side by side.
 
 The page is one self-contained file (inline CSS, SVG and a few lines of JavaScript for sorting):
 it opens from a CI artifact or a file share without a server or network.
@@ -55,7 +56,8 @@ def report_link(row: Row) -> str:
     return f"{row.name}/report.html" if row.status == "graded" else f"{row.name}/grade.log"
 
 
-def render(rows: list[Row], title: str = "Facial Keypoint Detection: batch grades") -> str:
+def render(rows: list[Row], similarity: dict | None = None,
+           title: str = "Facial Keypoint Detection: batch grades") -> str:
     rows = sorted(rows, key=lambda r: r.name)
     leaderboard = sorted((r for r in rows if r.status == "graded" and r.nme is not None), key=lambda r: r.nme)
     counts = {status: sum(r.status == status for r in rows) for status in ("graded", "error", "timeout")}
@@ -64,8 +66,8 @@ def render(rows: list[Row], title: str = "Facial Keypoint Detection: batch grade
     env.filters["num"] = lambda v: "" if v is None else f"{v:g}"
     return env.get_template("index.html.j2").render(
         title=title, rows=rows, checks=check_columns(rows), leaderboard=leaderboard, counts=counts,
-        histogram=histogram(rows), rates=pass_rates(rows), link=report_link)
+        histogram=histogram(rows), rates=pass_rates(rows), link=report_link, similarity=similarity)
 
 
-def write(rows: list[Row], path: Path) -> None:
-    write_atomic(path, render(rows))
+def write(rows: list[Row], path: Path, similarity: dict | None = None) -> None:
+    write_atomic(path, render(rows, similarity))
