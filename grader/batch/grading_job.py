@@ -19,8 +19,8 @@ import grader
 from grader.batch import intake, isolate
 from grader.batch.gradebook import Row, failure_results, row_from_results, write_marker
 from grader.batch.isolate import GradeEnd, GradeSettings
-from grader.data.fetch import test_set_sha256
 from grader.batch.similarity.prints import PRINTS_FILE, fingerprint_submission
+from grader.data.fetch import test_set_sha256
 from grader.results import publish_folder, write_json
 from grader.rubric import SimilarityConfig
 

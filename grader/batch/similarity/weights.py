@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,26 @@ def state_dict_of(loaded) -> dict | None:
     return loaded
 
 
+def inflated_size_problem(path: Path, max_mb: float) -> str:
+    """A torch archive is a zip whose members torch stores uncompressed: one that declares more bytes than
+    the cap, or compresses its members, would inflate in this (trusted, unlimited) process. '' when fine."""
+    if not zipfile.is_zipfile(path):
+        return ""  # the legacy (non-zip) format: its size on disk is what loads
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    declared = sum(member.file_size for member in members)
+    if declared > max_mb * (1 << 20) or any(m.compress_type != zipfile.ZIP_STORED for m in members):
+        return f"its archive declares {declared >> 20} MB or compressed members (a zip bomb?); not loaded"
+    return ""
+
+
 def load_tensors(path: Path, max_mb: float) -> tuple[list[tuple[str, list[int], np.ndarray]], str]:
     """(name, shape, flat float32 values) of each floating-point tensor, and why nothing came back ('' when fine)."""
     size = path.stat().st_size
     if size > max_mb * (1 << 20):
         return [], f"{size >> 20} MB, more than the {max_mb:g} MB the comparison loads"
+    if problem := inflated_size_problem(path, max_mb):
+        return [], problem
     import torch  # only when a submission has weights: the batch needs torch for nothing else
 
     try:
