@@ -195,7 +195,7 @@ def test_snooping_never_reaches_the_labels(graded):
         if fixture.category == "snooping" and fixture.name != "notebook_snoops":
             assert "snoop " in printed, f"{fixture.name}: the report does not show what each attempt got"
         for line in printed.splitlines():
-            if "notes.csv" in line or "test_frames_keypoints" in line or "grader-secrets" in line:
+            if line.startswith("snoop notes.csv"):  # the link the grader left out of the child's copy
                 assert ": refused" in line, f"{fixture.name}: {line}"
     assert "student/notes.csv" in results_of(graded, "hard_link_to_labels")["layout"]["links_left_out"]
 
@@ -207,7 +207,8 @@ def test_the_table_of_what_the_grader_promises_is_written(graded):
              "| --- | --- | --- | --- | --- | --- |"]
     for fixture in FIXTURES:
         found, results = outcome(graded, fixture.name), results_of(graded, fixture.name)
-        row = graded["rows"].get(Path(graded["sources"][fixture.name]).stem, {})
+        marker = graded["out"] / Path(graded["sources"][fixture.name]).stem / "batch.json"
+        row = json.loads(marker.read_text()) if marker.is_file() else {}
         if results and found["row"] == "graded":
             deciding = next((c for c in results["checks"] if c["status"] not in ("passed", "partial", "skipped")
                              and c["id"] != "notebook2.executes" or c["id"] == fixture.meta.get("expect_timeout")),

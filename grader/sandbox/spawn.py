@@ -81,7 +81,12 @@ class Sandbox:
         self.isolate_network = isolate_network
         self.model, self.input_size = model or {}, int(input_size)
         self.user = sandbox_user()
-        self.root = Path(tempfile.mkdtemp(prefix="fkp-sandbox-"))
+        # The working folder sits in a folder of its own, which goes with it: what the child writes next to
+        # its folder ("../results.json") is removed too. Searchable, not writable, by the sandbox user.
+        self.home = Path(tempfile.mkdtemp(prefix="fkp-sandbox-"))
+        self.home.chmod(0o711)
+        self.root = self.home / "work"
+        self.root.mkdir()
         # The log lives apart from the student's folder: there the student's code could swap it for a
         # symlink to a file only the grader may read (the test labels), and the grader would report it.
         self.private = Path(tempfile.mkdtemp(prefix="fkp-sandbox-log-"))
@@ -272,7 +277,7 @@ class Sandbox:
 
     def close(self) -> None:
         self.close_process()
-        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.home, ignore_errors=True)
         shutil.rmtree(self.private, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
