@@ -27,8 +27,11 @@ setup: $(VENV)/.installed  ## create .venv and install the pinned dependencies (
 data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archive, SAMPLES_SOURCE=dir)
 	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)"
 
+# With an engine but no image registry, docker/base-image.sh switches to the offline base (one line says so).
 grade:  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
-	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \
+	@if docker info >/dev/null 2>&1; then \
+	  base=$$(docker/base-image.sh "$(DOCKER_BASE_IMAGE)" "$(DOCKER_OFFLINE_BASE)") && \
+	  $(MAKE) --no-print-directory docker-grade DOCKER_BASE_IMAGE="$$base"; \
 	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
 	  $(MAKE) --no-print-directory grade-local; fi
 
