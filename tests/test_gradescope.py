@@ -50,6 +50,15 @@ def package(out: Path, *extra: str) -> zipfile.ZipFile:
     return zipfile.ZipFile(out)
 
 
+def unpack(archive: zipfile.ZipFile, folder: Path) -> Path:
+    """Extract with the modes the zip records, as `unzip` (and Gradescope) does; zipfile drops them."""
+    archive.extractall(folder)
+    for info in archive.infolist():
+        if info.external_attr >> 16:
+            (folder / info.filename).chmod(stat.S_IMODE(info.external_attr >> 16))
+    return folder
+
+
 # -- the package -------------------------------------------------------------------------------
 
 
@@ -123,10 +132,10 @@ def test_autograde_writes_results_then_reraises_a_grader_crash(tmp_path, monkeyp
 def test_run_autograder_writes_results_when_the_grader_cannot_start(tmp_path):
     archive = package(tmp_path / "autograder.zip")
     root = tmp_path / "autograder"
-    archive.extractall(root / "source")
+    unpack(archive, root / "source")
     (root / "submission").mkdir()
     env = {**os.environ, "FKP_AUTOGRADER_ROOT": str(root), "FKP_PYTHON": "/bin/false"}
-    ran = run(["bash", str(root / "source" / "run_autograder")], env=env)
+    ran = run([str(root / "source" / "run_autograder")], env=env)
     assert ran.returncode == 0, ran.stderr
     results = valid(root / "results" / "results.json")
     assert results["score"] == 0 and results["tests"][0]["max_score"] == 55
@@ -151,8 +160,7 @@ def gradescope_image(offline_base, tmp_path_factory, dataset_dir, samples_dir) -
     root, run_autograder copied to /autograder, the container committed as an image. The data is
     bundled (--data); with DOCKER_WHEELHOUSE, pip installs from it alone and the build has no network."""
     work = tmp_path_factory.mktemp("gradescope")
-    package(work / "autograder.zip", "--data", str(dataset_dir), "--samples", str(samples_dir)).extractall(
-        work / "source")
+    unpack(package(work / "autograder.zip", "--data", str(dataset_dir), "--samples", str(samples_dir)), work / "source")
     image = f"fkp-gradescope-test:{source_digest(work / 'source')}"
     seconds = 0.0
     if run(["docker", "image", "inspect", image]).returncode != 0:
@@ -171,7 +179,11 @@ def gradescope_image(offline_base, tmp_path_factory, dataset_dir, samples_dir) -
             committed = run(["docker", "commit", "--change", "WORKDIR /autograder", name, image], timeout=600)
             assert committed.returncode == 0, committed.stderr
         finally:
-            run(["docker", "rm", "--force", name])
+            run(["docker", "rm", "--force", name], timeout=600)
+        # Each is 6 GB: keep only the image of the package under test.
+        older = run(["docker", "image", "ls", "fkp-gradescope-test", "--format", "{{.Repository}}:{{.Tag}}"])
+        for stale in set(older.stdout.split()) - {image}:
+            run(["docker", "image", "rm", stale], timeout=600)
         print(f"\nsetup.sh in {offline_base}: {seconds:.0f} s\n{setup.stdout}")
     size = run(["docker", "image", "inspect", image, "--format", "{{.Size}}"]).stdout.strip()
     print(f"{image}: {int(size) / 1e9:.2f} GB")
