@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--quiet", action="store_true")
 
     gradescope = verbs.add_parser("gradescope", help="write Gradescope's autograder.zip (docs/gradescope.md)")
-    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"), help="the zip (default: autograder.zip)")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                            help="the zip (default: autograder.zip)")
     gradescope.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
     gradescope.add_argument("--data", type=Path, help="bundle this dataset (course layout) in the zip; without it "
                                                       "setup.sh fetches the course's archive (pinned checksums)")

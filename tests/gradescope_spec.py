@@ -52,7 +52,8 @@ def problems(results: dict) -> list[str]:
             found.append(f"{where}.visibility: {test['visibility']!r} is no visibility")
         if "output_format" in test and test["output_format"] not in FORMATS:
             found.append(f"{where}.output_format: {test['output_format']!r} is no output format")
-    for index, entry in enumerate(results.get("leaderboard", []) if isinstance(results.get("leaderboard"), list) else []):
+    board = results.get("leaderboard", [])
+    for index, entry in enumerate(board if isinstance(board, list) else []):
         where = f"leaderboard[{index}]"
         found += typed(where, entry, LEADER) if isinstance(entry, dict) else [f"{where}: not an object"]
         if isinstance(entry, dict) and ("name" not in entry or "value" not in entry):
