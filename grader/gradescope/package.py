@@ -95,6 +95,7 @@ def write_zip(out: Path, files: dict[str, Path], manifest_data: dict) -> None:
                 info.compress_type = zipfile.ZIP_STORED if path.suffix.lower() in STORED else zipfile.ZIP_DEFLATED
                 archive.writestr(info, path.read_bytes())
             archive.writestr(MANIFEST, json.dumps(manifest_data, indent=2) + "\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; it is a file to upload, not a secret of this machine
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
