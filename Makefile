@@ -30,10 +30,15 @@ data: setup  ## copy and verify the dataset into data/ (DATA_SOURCE=dir-or-archi
 	@$(PY) -m grader data --source "$(DATA_SOURCE)" --samples-source "$(SAMPLES_SOURCE)" \
 	  --test-source "$(TEST_SOURCE)" --test-mode "$(TEST_MODE)"
 
-grade:  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
-	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory docker-grade; \
+# With an engine but no image registry, docker/base-image.sh switches to the offline base (one line says so).
+# The venv is brought up to date here: a sub-make would not inherit a caller's `--assume-old` for it.
+SUBMAKE = $(MAKE) --no-print-directory --assume-old=$(VENV)/.installed
+grade: setup  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
+	@if docker info >/dev/null 2>&1; then \
+	  base=$$(docker/base-image.sh "$(DOCKER_BASE_IMAGE)" "$(DOCKER_OFFLINE_BASE)") && \
+	  $(SUBMAKE) docker-grade DOCKER_BASE_IMAGE="$$base"; \
 	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
-	  $(MAKE) --no-print-directory grade-local; fi
+	  $(SUBMAKE) grade-local; fi
 
 grade-local: data  ## grade on this machine, without Docker
 	$(PY) -m grader grade $(SUBMISSION) --name $(NAME) --out $(REPORTS)

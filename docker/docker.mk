@@ -27,10 +27,12 @@ docker-wheelhouse: setup  ## fill DOCKER_WHEELHOUSE with every wheel the image n
 	@test -n "$(DOCKER_WHEELHOUSE)" || { echo "docker-wheelhouse: set DOCKER_WHEELHOUSE=DIR" >&2; exit 1; }
 	docker/wheelhouse.sh "$(DOCKER_WHEELHOUSE)" $(PY)
 
-docker-build: docker-available $(if $(docker_needs_offline_base),docker-base-offline)  ## build the grading image once per content hash
+# The wheelhouse is filled here, not by a sub-make: a sub-make would not inherit `--assume-old`
+# for the venv a caller passes (the tests do), and would reinstall this checkout into it.
+docker-build: docker-available $(if $(docker_needs_offline_base),docker-base-offline) $(if $(DOCKER_WHEELHOUSE),setup)  ## build the grading image once per content hash
 	@image="$(DOCKER_IMAGE)"; \
 	if docker image inspect "$$image" >/dev/null 2>&1; then echo "docker-build: $$image exists"; exit 0; fi; \
-	$(if $(DOCKER_WHEELHOUSE),$(MAKE) --no-print-directory docker-wheelhouse &&) \
+	$(if $(DOCKER_WHEELHOUSE),docker/wheelhouse.sh "$(DOCKER_WHEELHOUSE)" $(PY) &&) \
 	BASE_IMAGE="$(DOCKER_BASE_IMAGE)" TORCH_INDEX="$(DOCKER_TORCH_INDEX)" WHEELHOUSE="$(DOCKER_WHEELHOUSE)" \
 	  docker/build-image.sh "$$image" && \
 	docker image ls "$$image" --format 'docker-build: {{.Repository}}:{{.Tag}} {{.Size}}'

@@ -64,6 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--out", type=Path, required=True, help="folder for the merged outputs")
     merge.add_argument("--quiet", action="store_true")
 
+    gradescope = verbs.add_parser("gradescope", help="write Gradescope's autograder.zip (docs/gradescope.md)")
+    gradescope.add_argument("--out", type=Path, default=Path("autograder.zip"),
+                            help="the zip (default: autograder.zip)")
+    gradescope.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
+    gradescope.add_argument("--data", type=Path, help="bundle this dataset (course layout) in the zip; without it "
+                                                      "setup.sh fetches the course's archive (pinned checksums)")
+    gradescope.add_argument("--samples", type=Path, help="sample photos to bundle (default: samples/ beside --data)")
+    gradescope.add_argument("--quiet", action="store_true")
+
+    autograde = verbs.add_parser("autograde", help="grade one submission into Gradescope's results.json "
+                                                   "(what run_autograder calls)")
+    autograde.add_argument("submission", type=Path, help="the submission folder (/autograder/submission)")
+    autograde.add_argument("--results", type=Path, required=True, help="results.json to write")
+    autograde.add_argument("--rubric", type=Path, help="rubric TOML (default: grader/rubric.toml)")
+    autograde.add_argument("--data", type=Path, help="dataset folder (default: $FKP_DATA_DIR or data/facial-keypoints)")
+
     return parser
 
 
@@ -105,4 +121,13 @@ def run(argv: list[str] | None = None) -> int:
         from grader.batch import merge
 
         return merge.main(shards=args.shards, out=args.out, quiet=args.quiet)
+    if args.verb == "gradescope":
+        from grader.gradescope import package
+
+        return package.main(out=args.out, rubric=args.rubric, data=args.data, samples=args.samples, quiet=args.quiet)
+    if args.verb == "autograde":
+        from grader.gradescope import autograde
+
+        return autograde.main(submission=args.submission, results=args.results, rubric=args.rubric,
+                              data_dir=args.data)
     raise AssertionError(args.verb)

@@ -27,6 +27,7 @@ NEVER = {
     "grader.checks": ("grader.batch", "grader.grade"),
     "grader.report": ("grader.checks", "grader.sandbox", "grader.notebooks", "grader.submission", "grader.grade"),
     "grader.batch": ("grader.checks", "grader.sandbox", "grader.notebooks", "grader.grade"),
+    "grader.gradescope": ("grader.checks", "grader.sandbox", "grader.notebooks", "grader.batch"),
 }
 # Only the sandbox (student code) and batch.isolate (whole grading processes) start processes; only
 # the child's runtime imports modules by name (the student's).

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 import pytest
-from docker_support import ROOT, STUDENT_UID, docker_engine, image, make, make_command, offline_base, run  # noqa: F401
+from docker_support import (OFFLINE_BASE, ROOT, STUDENT_UID, docker_engine, image, make,  # noqa: F401
+                            make_command, offline_base, run)
 from grading import SUBMISSIONS, grade_folder, without_timings
 
 GRADE_TIMEOUT_S = 60 * 60
@@ -366,6 +367,30 @@ def test_writes_outside_reports_fail_in_the_container(clean, work):
     assert sorted(p.name for p in reports.iterdir()) == ["other_student", "writes_outside_reports"]
     assert tree_digest(submission) == before
     assert_same_grade_as_clean(graded["results"], clean)
+
+
+# -- an engine but no image registry ------------------------------------------------------------
+
+
+@pytest.mark.docker
+def test_make_grade_builds_from_the_offline_base_when_no_registry_answers(image, tmp_path):
+    # A base on a registry that cannot exist (.invalid never resolves) stands for no registry at all.
+    started = time.monotonic()
+    result = run(make_command("grade", "DOCKER_BASE_IMAGE=registry.invalid/python:3.11-slim",
+                              f"SUBMISSION={SUBMISSIONS / 'syntax_error'}", "NAME=no_registry", f"REPORTS={tmp_path}"),
+                 timeout=GRADE_TIMEOUT_S)
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    notices = [line for line in output.splitlines() if line.startswith("make grade:")]
+    assert len(notices) == 1, output[-3000:]
+    assert notices[0].startswith("make grade: no image registry serves registry.invalid/python:3.11-slim (")
+    assert notices[0].endswith(f"building from the offline base {OFFLINE_BASE} instead (make docker-base-offline)."), \
+        notices[0]
+    assert f"docker-build: {image} exists" in output  # the image of DOCKER_BASE_IMAGE=fkp-grader-base:bookworm
+    results = json.loads((tmp_path / "no_registry" / "results.json").read_text())
+    assert results["environment"]["in_container"] and results["environment"]["sandbox_user"] == "student"
+    print(f"\nmake grade without a registry: {seconds:.1f} s\n{notices[0]}")
 
 
 # -- no engine ----------------------------------------------------------------------------------
