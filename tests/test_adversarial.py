@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from adversarial_suite import DAEMON_MARKER, fixtures
 from adversarial_suite import assemble as assemble_fixture
+from docker_support import docker_engine, image, offline_base  # noqa: F401 - the container run's image
 from grading import DATA, GOLDENS, ROOT, SUBMISSIONS
 
 from grader.batch import run as batch
@@ -85,7 +86,7 @@ def grade_class(root: Path, *, docker_image: str | None = None) -> dict:
             "leftovers": leftover_processes(), "mode": "container" if docker_image else "local"}
 
 
-@pytest.fixture(scope="module", params=["local", "container"])
+@pytest.fixture(scope="module", params=["local", pytest.param("container", marks=pytest.mark.docker)])
 def graded(request, tmp_path_factory, dataset_dir):
     if request.param == "container":
         image = request.getfixturevalue("image")  # skips with the reason when no engine answers
