@@ -198,6 +198,8 @@ def test_snooping_never_reaches_the_labels(graded):
         for line in printed.splitlines():
             if line.startswith("snoop notes.csv"):  # the link the grader left out of the child's copy
                 assert ": refused" in line, f"{fixture.name}: {line}"
+            if graded["mode"] == "container" and ("grader-secrets" in line or "environ" in line):
+                assert ": refused" in line, f"{fixture.name} (container): {line}"
     assert "student/notes.csv" in results_of(graded, "hard_link_to_labels")["layout"]["links_left_out"]
 
 
@@ -217,6 +219,8 @@ def test_the_table_of_what_the_grader_promises_is_written(graded):
             what = f"{deciding['id']} {deciding['status']}" if deciding else "all model checks pass"
             seconds = deciding["duration_s"] if deciding else float(row.get("duration_s") or 0)
             text = f"{what}; score {results['score']:g}"
+        elif found["row"] == "left out":
+            text, seconds = "left out of the batch with a note (neither a folder nor a .zip); the rest is graded", 0.0
         else:
             text, seconds = f"row {found['row']}: {(row.get('reason') or '')[:90]}", float(row.get("duration_s") or 0)
         lines.append(f"| `{fixture.name}` | {fixture.does} | {graded['mode']} | {text} | {seconds:.1f} s | {changed} |")

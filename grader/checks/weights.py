@@ -4,13 +4,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from grader.checks.base import Context, Outcome, check, failed, passed, probe_failure
+from grader.sandbox.files import MAX_COPIED_FILE_MB
 
 SAVE_HINT = "Save only the weights: torch.save(net.state_dict(), 'saved_models/keypoints_model.pt')."
 
 
 def file_problem(path: Path, shown: str) -> tuple[str, str] | None:
     """Recognise files that are not PyTorch weights by their first bytes (message, hint)."""
-    head = path.read_bytes()[:512]
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    size_mb = path.stat().st_size / 2**20
+    if size_mb > MAX_COPIED_FILE_MB:
+        return (f"{shown} is {size_mb:,.0f} MB; the grader loads weights files of at most {MAX_COPIED_FILE_MB} MB "
+                "(a state_dict of a network for this project is at most a few hundred MB).",
+                "Submit the state_dict of your trained network, not a checkpoint with optimizer state or data. "
+                + SAVE_HINT)
     if not head:
         return f"{shown} is empty (0 bytes).", "Save the weights again after training; " + SAVE_HINT
     if head.startswith(b"version https://git-lfs"):

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 LOG_TAIL_CHARS = 4000
+MAX_COPIED_FILE_MB = 1024  # a state_dict of this course's nets is at most a few hundred MB
 
 NEVER_COPIED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".git")
 
@@ -32,7 +33,8 @@ def outside_hard_links(source: Path) -> set[str]:
 
 def copy_student_folder(source: Path, target: Path, *, also_ignore: tuple[str, ...] = ()) -> list[str]:
     """Copy ``source`` to ``target``, leaving out symbolic links and hard links to files outside it (either
-    could be the test labels) and caches; returns what was left out, relative to ``source``."""
+    could be the test labels), files over MAX_COPIED_FILE_MB and caches; returns what was left out (links
+    and big files), relative to ``source``."""
     patterns = shutil.ignore_patterns(*NEVER_COPIED, *also_ignore)
     links: list[str] = []
     hard = outside_hard_links(source)
@@ -41,7 +43,8 @@ def copy_student_folder(source: Path, target: Path, *, also_ignore: tuple[str, .
         skipped = set(patterns(folder, names))
         for name in names:
             path = os.path.join(folder, name)
-            if name not in skipped and (os.path.islink(path) or path in hard):
+            too_big = os.path.isfile(path) and os.lstat(path).st_size > MAX_COPIED_FILE_MB << 20
+            if name not in skipped and (os.path.islink(path) or path in hard or too_big):
                 skipped.add(name)
                 links.append(os.path.relpath(path, source))
         return skipped

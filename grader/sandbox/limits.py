@@ -10,7 +10,7 @@ import pwd
 import resource
 from dataclasses import dataclass
 
-from grader.sandbox.processes import ProcessGroup, tasks_of_user
+from grader.sandbox.processes import ProcessGroup, enclosing_pids_limit, tasks_of_user
 
 CLONE_NEWNET = 0x40000000
 
@@ -38,9 +38,12 @@ def try_unshare_network() -> bool:
 
 
 def process_limit(limits: Limits, user: pwd.struct_passwd | None) -> int | None:
-    """RLIMIT_NPROC for the child: per user, so on top of what that user runs already; None for root."""
+    """RLIMIT_NPROC for the child: per user, so on top of what that user runs already. None for root (the
+    kernel does not apply it) and inside a cgroup with a task limit (a container's ``--pids-limit``): the
+    kernel counts RLIMIT_NPROC per uid across every container, so a fork bomb in one submission's container
+    would stop the next one's processes from starting."""
     uid = user.pw_uid if user is not None else os.getuid()
-    if uid == 0:
+    if uid == 0 or enclosing_pids_limit() is not None:
         return None
     return tasks_of_user(uid) + limits.processes
 

@@ -97,6 +97,17 @@ class ProcessGroup:
             signal_quietly(pid, signal.SIGKILL)
         return len(stopped)
 
+    def hit_process_limit(self) -> bool:
+        """True when a fork or a thread was refused because the group's pids cgroup was full."""
+        for folder in self.cgroups:
+            events = folder / "pids.events"
+            if events.is_file():
+                try:
+                    return int(events.read_text().split()[-1]) > 0
+                except (OSError, ValueError, IndexError):
+                    return False
+        return False
+
     def oom_killed(self) -> bool:
         """True when the memory cgroup's limit was reached (its tasks were killed for it)."""
         if self.memory_cgroup is None:
@@ -117,6 +128,21 @@ class ProcessGroup:
                 except OSError:
                     time.sleep(0.1)
         self.cgroups, self.memory_cgroup = [], None
+
+
+def enclosing_pids_limit() -> int | None:
+    """The task limit of the cgroup this process runs in (a container's ``--pids-limit``), if any."""
+    folder = own_cgroup("pids")
+    candidates = [folder / "pids.max"] if folder else []
+    candidates.append(CGROUP_ROOT / "pids.max")  # cgroup v2, as a container sees it
+    for path in candidates:
+        try:
+            value = path.read_text().strip()
+        except OSError:
+            continue
+        if value.isdigit():
+            return int(value)
+    return None
 
 
 def signal_quietly(pid: int, sig: int) -> None:

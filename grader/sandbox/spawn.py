@@ -154,7 +154,12 @@ class Sandbox:
         """Run one probe; ``on_progress(done, total)`` sees progress events. Never raises for student faults."""
         if self.proc is None or self.proc.poll() is not None:
             self.close_process()
-            self.start()
+            try:
+                self.start()
+            except OSError as exc:  # e.g. EAGAIN: the machine or the user has no process to spare
+                self.close_process()
+                return ProbeResult("crash", error={"type": "Crash", "message": f"the student's process could not "
+                                                   f"start ({type(exc).__name__}: {exc.strerror or exc})"})
         self.next_id += 1
         request = {"id": self.next_id, "probe": probe, "args": args or {}}
         started = time.monotonic()
@@ -173,8 +178,11 @@ class Sandbox:
             if line is None:
                 if self.proc.poll() is not None:
                     return self._crashed(started)
+                full = self.group is not None and self.group.hit_process_limit()
                 self.close_process()
-                return ProbeResult("timeout", error={"type": "Timeout", "message": f"no answer within {timeout:.0f} s"},
+                why = f" (it had reached the sandbox's process limit, {self.limits.processes})" if full else ""
+                return ProbeResult("timeout", error={"type": "Timeout",
+                                                     "message": f"no answer within {timeout:.0f} s{why}"},
                                    log_tail=self.log_tail(), duration_s=time.monotonic() - started)
             message = self._parse(line)
             if message is None or message.get("id") != self.next_id:
