@@ -13,7 +13,7 @@ PYTEST_ARGS   ?=
 -include docker/docker.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data browser grade grade-local test test-fast bench clean reference
+.PHONY: help setup data browser grade grade-local test test-fast test-adversarial bench clean reference
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ test: data browser  ## run the whole test suite (TEST_WORKERS=2 pytest-xdist wor
 
 test-fast: data  ## unit tests only (no training, no browser, no docker)
 	$(PY) -m pytest -m "not slow and not browser and not docker" $(PYTEST_ARGS)
+
+test-adversarial: data  ## the hostile and broken submissions (tests/adversarial/), locally and in the container when an engine answers
+	$(PY) -m pytest -m adversarial $(PYTEST_ARGS)
 
 bench: data  ## benchmarks that print timings
 	$(PY) -m bench

@@ -198,7 +198,7 @@ def test_snooping_never_reaches_the_labels(graded):
         for line in printed.splitlines():
             if line.startswith("snoop notes.csv"):  # the link the grader left out of the child's copy
                 assert ": refused" in line, f"{fixture.name}: {line}"
-            if graded["mode"] == "container" and ("grader-secrets" in line or "environ" in line):
+            if graded["mode"] == "container" and ("grader-secrets" in line or "/environ" in line):
                 assert ": refused" in line, f"{fixture.name} (container): {line}"
     assert "student/notes.csv" in results_of(graded, "hard_link_to_labels")["layout"]["links_left_out"]
 

@@ -57,6 +57,8 @@ def name_the_limit(error: dict, limits: Limits) -> dict:
     limit = ""
     if "MemoryError" in text or "Cannot allocate memory" in text:
         limit = f"the sandbox's memory limit ({limits.memory_mb} MB per process)"
+    elif "No space left on device" in text or "Disk quota exceeded" in text:
+        limit = "the sandbox's disk limit (the space of its temporary folder)"
     elif "File too large" in text:
         limit = f"the sandbox's file size limit ({limits.file_size_mb} MB per file)"
     elif "can't start new thread" in text or "Resource temporarily unavailable" in text:
