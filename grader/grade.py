@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
+import pwd
 import shutil
 import stat
 import tempfile
@@ -26,6 +27,7 @@ from grader.report import html, junit
 from grader.results import GradeResult, publish_folder, write_json
 from grader.rubric import load_rubric
 from grader.sandbox.limits import Limits, sandbox_user
+from grader.sandbox.processes import how_processes_are_limited
 from grader.sandbox.spawn import Sandbox
 from grader.submission.layout import STARTER_FILES, SubmissionError, find_submission
 
@@ -38,7 +40,8 @@ def environment(seed: int, device: str) -> dict:
     return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "numpy": numpy.__version__, "opencv": cv2.__version__, "platform": platform.platform(),
             "device": device, "seed": seed, "sandbox_user": getattr(sandbox_user(), "pw_name", None),
-            "in_container": Path("/.dockerenv").exists()}
+            "in_container": Path("/.dockerenv").exists(),
+            "process_limits": how_processes_are_limited((sandbox_user() or pwd.getpwuid(os.getuid())).pw_uid == 0)}
 
 
 def resolve_device(device: str) -> str:

@@ -46,6 +46,7 @@ class ProcessGroup:
             parent = own_cgroup(controller)
             if parent is None:
                 continue
+            remove_stale_groups(parent)
             folder = parent / f"fkp-sandbox-{os.getpid()}-{self.token}"
             try:
                 folder.mkdir()
@@ -130,6 +131,17 @@ class ProcessGroup:
         self.cgroups, self.memory_cgroup = [], None
 
 
+def remove_stale_groups(parent: Path) -> None:
+    """Empty cgroups left by a grader that died (its pid is in their name): removed, they hold nothing."""
+    for folder in parent.glob("fkp-sandbox-*-*"):
+        pid = folder.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            try:
+                folder.rmdir()  # refused while a task is still in it
+            except OSError:
+                pass
+
+
 def enclosing_pids_limit() -> int | None:
     """The task limit of the cgroup this process runs in (a container's ``--pids-limit``), if any."""
     folder = own_cgroup("pids")
@@ -143,6 +155,19 @@ def enclosing_pids_limit() -> int | None:
         if value.isdigit():
             return int(value)
     return None
+
+
+def how_processes_are_limited(user_is_root: bool) -> str:
+    """For results.json: what bounds the processes of a sandbox on this machine."""
+    probe = ProcessGroup(processes=1, memory_mb=1)
+    try:
+        if probe.cgroups:
+            return "a pids and a memory cgroup per sandbox"
+    finally:
+        probe.close()
+    if (limit := enclosing_pids_limit()) is not None:
+        return f"the enclosing cgroup's task limit ({limit})"
+    return "none (root without cgroups: RLIMIT_NPROC does not apply)" if user_is_root else "RLIMIT_NPROC"
 
 
 def signal_quietly(pid: int, sig: int) -> None:
