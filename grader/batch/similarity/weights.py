@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import threading
 import zipfile
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def load_tensors(path: Path, max_mb: float) -> tuple[list[tuple[str, list[int], 
         return [], problem
     import torch  # only when a submission has weights: the batch needs torch for nothing else
 
+    torch.set_num_threads(1)  # no thread pool in the batch process, which forks grading processes
+
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - the student's file: any failure means "not compared"
@@ -71,8 +74,22 @@ def load_tensors(path: Path, max_mb: float) -> tuple[list[tuple[str, list[int], 
     return tensors, "" if tensors else "no floating-point tensor in its state_dict"
 
 
+def l2(values: np.ndarray) -> float:
+    """The Euclidean norm by numpy's own summation: no BLAS call, which in this multi-threaded batch process
+    (jobs fork grading processes while others sketch) once spun for half an hour in OpenBLAS."""
+    return float(np.sqrt(np.square(values, dtype=np.float64).sum()))
+
+
+SKETCHING = threading.Lock()  # torch.load and numpy, one job at a time: sketches take milliseconds
+
+
 def sketch_file(path: Path, label: str, max_mb: float, sample: int) -> dict:
     """``{file, tensors: [{name, shape, numel, norm, sha256, sample}]}``, or ``{file, problem}``."""
+    with SKETCHING:
+        return sketch_tensors(path, label, max_mb, sample)
+
+
+def sketch_tensors(path: Path, label: str, max_mb: float, sample: int) -> dict:
     tensors, problem = load_tensors(path, max_mb)
     if problem:
         return {"file": label, "problem": problem}
@@ -80,7 +97,7 @@ def sketch_file(path: Path, label: str, max_mb: float, sample: int) -> dict:
     for name, shape, values in tensors:
         picked = values[sample_positions(values.size, sample)].astype("<f4")
         sketched.append({"name": name, "shape": shape, "numel": int(values.size), "sampled": values.size > sample,
-                         "norm": float(np.linalg.norm(values.astype(np.float64))),
+                         "norm": l2(values),
                          "sha256": hashlib.sha256(values.astype("<f4").tobytes()).hexdigest(),
                          "sample": base64.b64encode(picked.tobytes()).decode()})
     return {"file": label, "tensors": sketched}
@@ -103,7 +120,7 @@ def tensor_distance(a: dict, b: dict) -> tuple[float, float]:
     if a["sha256"] == b["sha256"]:
         return 0.0, 0.0
     x, y = values(a), values(b)
-    diff, scale = float(np.linalg.norm(x - y)), max(float(np.linalg.norm(x)), float(np.linalg.norm(y)))
+    diff, scale = l2(x - y), max(l2(x), l2(y))
     squared = diff ** 2 * a["numel"] / max(len(x), 1)  # the sample stands for the whole tensor
     return (diff / scale if scale else 1.0), squared
 
