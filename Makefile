@@ -48,8 +48,8 @@ browser:  ## Debian's headless chromium for the HTML tests (installed when missi
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "make browser: install Debian's chromium (sudo apt-get install chromium) for the HTML tests" >&2; exit 1; fi; }
 
-TEST_WORKERS  ?= 2
-test: data browser  ## run the whole test suite (TEST_WORKERS=2 pytest-xdist workers, a test file per worker)
+TEST_WORKERS  ?= 3
+test: data browser  ## run the whole test suite (TEST_WORKERS=3 pytest-xdist workers, a test file per worker)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: data  ## unit tests only (no training, no browser, no docker)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-# `make test` runs two xdist workers, which fill both cores: a grade inside a test runs its units of
+# `make test` runs three xdist workers, which fill both cores: a grade inside a test runs its units of
 # checks one at a time unless the test asks for more (side by side has tests of its own).
 os.environ.setdefault("FKP_GRADE_WORKERS", "1")
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,8 @@
 """Hostile and broken submissions (tests/adversarial/), graded as one class with the reference among them.
 
 Each fixture's row (status, check statuses, score) must equal its golden in
-tests/goldens/adversarial/, in local mode and, where a Docker engine answers, in the container. Around
+tests/goldens/adversarial/, in local mode here and, where a Docker engine answers, in the container
+(tests/test_adversarial_container.py runs these same tests on that class). Around
 the batch the test takes a snapshot of what lies outside the reports (the project tree, the dataset)
 and of the batch's own temporary folder, and afterwards looks for any process a fixture left.
 """
@@ -19,7 +20,6 @@ from pathlib import Path
 import pytest
 from adversarial_suite import DAEMON_MARKER, fixtures
 from adversarial_suite import assemble as assemble_fixture
-from docker_support import docker_engine, image, offline_base  # noqa: F401 - the container run's image
 from grading import DATA, GOLDENS, ROOT, SUBMISSIONS
 
 from grader.batch import run as batch
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.adversarial, pytest.mark.slow]
 RUBRIC = ROOT / "tests" / "rubrics" / "adversarial.toml"
 FIXTURES = fixtures()
 HONEST_TWIN, REFERENCE = "honest_twin", "reference"
-PROBE_TIMEOUT_S = 20.0
+PROBE_TIMEOUT_S = 30.0
 NOTEBOOK_TIMEOUT_S = 60.0  # notebook2.executes' whole-notebook limit in the rubric
 
 
@@ -86,11 +86,9 @@ def grade_class(root: Path, *, docker_image: str | None = None) -> dict:
             "leftovers": leftover_processes(), "mode": "container" if docker_image else "local"}
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("container", marks=pytest.mark.docker)])
-def graded(request, tmp_path_factory, dataset_dir):
-    if request.param == "container":
-        image = request.getfixturevalue("image")  # skips with the reason when no engine answers
-        return grade_class(tmp_path_factory.mktemp("adversarial-container"), docker_image=image)
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, dataset_dir):
+    """The class graded in local mode (tests/test_adversarial_container.py grades it in the container)."""
     return grade_class(tmp_path_factory.mktemp("adversarial-local"))
 
 
