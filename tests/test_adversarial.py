@@ -43,19 +43,24 @@ def snapshot() -> dict[str, str]:
             "test images": str(sorted((p.name, p.stat().st_size) for p in (DATA / "test").iterdir())[:50])}
 
 
-def leftover_processes() -> list[str]:
-    """Processes a fixture started that are still alive: by their command line or their sandbox token."""
-    found = []
+def leftover_processes(scratch: Path, names: list[str]) -> list[str]:
+    """What this class left running: processes whose environment names its private temporary folder
+    (every sandbox of a local grade, and whatever they started), and containers named after its fixtures.
+    Other tests run beside this one, with sandboxes of their own: those are not this class's."""
+    needle, found = str(scratch).encode(), []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             environ = Path(f"/proc/{entry}/environ").read_bytes()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if DAEMON_MARKER in cmdline or b"FKP_SANDBOX_TOKEN=" in environ:
+        if needle in environ:
             found.append(f"{entry}: {cmdline[:120]}")
+    if shutil.which("docker"):
+        running = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
+        found += [f"container {n}" for n in running.split() if any(n.startswith(f"fkp-{name}-") for name in names)]
     return found
 
 
@@ -83,7 +88,8 @@ def grade_class(root: Path, *, docker_image: str | None = None) -> dict:
         rows = {row["name"]: row for row in csv.DictReader(handle)}
     return {"code": code, "rows": rows, "out": out, "sources": sources, "before": before, "after": snapshot(),
             "scratch": sorted(p.name for p in scratch.iterdir()), "marker": marker, "seconds": took,
-            "leftovers": leftover_processes(), "mode": "container" if docker_image else "local"}
+            "leftovers": leftover_processes(scratch, [f.name for f in FIXTURES]),
+            "mode": "container" if docker_image else "local"}
 
 
 @pytest.fixture(scope="module")
