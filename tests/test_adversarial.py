@@ -43,7 +43,7 @@ def snapshot() -> dict[str, str]:
             "test images": str(sorted((p.name, p.stat().st_size) for p in (DATA / "test").iterdir())[:50])}
 
 
-def leftover_processes(scratch: Path, names: list[str]) -> list[str]:
+def leftover_processes(scratch: Path, names: list[str], docker: bool) -> list[str]:
     """What this class left running: processes whose environment names its private temporary folder
     (every sandbox of a local grade, and whatever they started), and containers named after its fixtures.
     Other tests run beside this one, with sandboxes of their own: those are not this class's."""
@@ -58,7 +58,7 @@ def leftover_processes(scratch: Path, names: list[str]) -> list[str]:
             continue
         if needle in environ:
             found.append(f"{entry}: {cmdline[:120]}")
-    if shutil.which("docker"):
+    if docker and shutil.which("docker"):
         running = subprocess.run(["docker", "ps", "--format", "{{.Names}}"], capture_output=True, text=True).stdout
         found += [f"container {n}" for n in running.split() if any(n.startswith(f"fkp-{name}-") for name in names)]
     return found
@@ -88,7 +88,7 @@ def grade_class(root: Path, *, docker_image: str | None = None) -> dict:
         rows = {row["name"]: row for row in csv.DictReader(handle)}
     return {"code": code, "rows": rows, "out": out, "sources": sources, "before": before, "after": snapshot(),
             "scratch": sorted(p.name for p in scratch.iterdir()), "marker": marker, "seconds": took,
-            "leftovers": leftover_processes(scratch, [f.name for f in FIXTURES]),
+            "leftovers": leftover_processes(scratch, [f.name for f in FIXTURES], docker_image is not None),
             "mode": "container" if docker_image else "local"}
 
 
@@ -179,7 +179,7 @@ def test_limits_are_named_and_long_output_is_cut_with_a_note(graded):
     assert message("allocates_50gb").startswith("error") and "memory limit" in message("allocates_50gb")
     assert "file size limit" in message("writes_10gb_file")
     assert "disk limit" in message("fills_tmp")
-    assert "process limit" in message("thread_bomb")
+    assert "process limit" in message("thread_bomb") and "process limit" in message("fork_bomb")
     for name in ("prints_100mb_stdout", "prints_100mb_stderr"):
         imported = next(c for c in results_of(graded, name)["checks"] if c["id"] == "model.import")
         assert "bytes of output left out" in imported["details"]["printed"]

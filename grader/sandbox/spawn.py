@@ -62,7 +62,7 @@ def name_the_limit(error: dict, limits: Limits) -> dict:
     elif "File too large" in text:
         limit = f"the sandbox's file size limit ({limits.file_size_mb} MB per file)"
     elif "can't start new thread" in text or "Resource temporarily unavailable" in text:
-        limit = f"the sandbox's process limit ({limits.processes} processes and threads)"
+        limit = "the sandbox's process limit (processes and threads together)"
     if limit:
         error = {**error, "message": f"{error.get('message')} (it reached {limit})", "limit": limit}
     return error
