@@ -47,8 +47,14 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
     started, timed_out, limit_hit = time.monotonic(), False, ""
     # An unnamed file of the grader's: nothing the command does to ``cwd`` can redirect what is read back.
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(argv, cwd=cwd, env=base, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=lambda: child_setup(limits, user, isolate_network, group, nproc))
+        try:
+            proc = subprocess.Popen(argv, cwd=cwd, env=base, stdin=subprocess.DEVNULL, stdout=log,
+                                    stderr=subprocess.STDOUT,
+                                    preexec_fn=lambda: child_setup(limits, user, isolate_network, group, nproc))
+        except OSError as exc:  # e.g. EAGAIN: no process to spare on this machine or for this user
+            group.close()
+            return CommandResult(None, False, f"could not start: {exc}", time.monotonic() - started,
+                                 f"the command could not start ({type(exc).__name__}: {exc.strerror or exc})")
         try:
             while proc.poll() is None:
                 if time.monotonic() - started > timeout:

@@ -165,7 +165,7 @@ def enclosing_pids_limit() -> int | None:
     """The task limit of the cgroup this process runs in (a container's ``--pids-limit``), if any."""
     folder = own_cgroup("pids")
     candidates = [folder / "pids.max"] if folder else []
-    candidates.append(CGROUP_ROOT / "pids.max")  # cgroup v2, as a container sees it
+    candidates += [CGROUP_ROOT / "pids" / "pids.max", CGROUP_ROOT / "pids.max"]  # as a container sees v1, v2
     for path in candidates:
         try:
             value = path.read_text().strip()

@@ -195,9 +195,12 @@ class Sandbox:
                 continue
             if "status" in message:
                 error = message.get("error") if isinstance(message.get("error"), dict) else {}
-                return ProbeResult(str(message["status"]), value=message.get("value") or {},
-                                   error=name_the_limit(error, self.limits), log_tail=self.log_tail(),
-                                   duration_s=time.monotonic() - started)
+                result = ProbeResult(str(message["status"]), value=message.get("value") or {},
+                                     error=name_the_limit(error, self.limits), log_tail=self.log_tail(),
+                                     duration_s=time.monotonic() - started)
+                if not result.ok and self.group is not None and len(self.group.members()) > 1:
+                    self.close_process()  # processes it started (a fork bomb's) go now, not at the end
+                return result
 
     def _read_line(self, deadline: float) -> bytes | None:
         while b"\n" not in self._buffer:
