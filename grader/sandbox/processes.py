@@ -89,27 +89,21 @@ class ProcessGroup:
         """Kill every member; returns how many. In cgroups, kill until none is left (the pids limit bounds
         what can fork meanwhile: 256 busy forks end in about a millisecond); else freeze (SIGSTOP) the
         token's processes first, so none forks meanwhile, then kill them."""
-        if self.cgroups:  # the pids cgroup bounds what can fork meanwhile: kill until nothing is left
-            killed: set[int] = set()
-            for _ in range(100):
-                fresh = [pid for pid in self.members() if pid not in killed and pid != os.getpid()]
-                if not fresh:
-                    break
-                for pid in fresh:
-                    signal_quietly(pid, signal.SIGKILL)
-                killed.update(fresh)
-            return len(killed)
-        stopped: set[int] = set()
-        for _ in range(50):
-            fresh = [pid for pid in self.members() if pid not in stopped and pid != os.getpid()]
+        # In cgroups the pids limit bounds what can fork meanwhile, so killing at once is enough; a token's
+        # processes are stopped first (nothing bounds their forks), then killed.
+        first = signal.SIGKILL if self.cgroups else signal.SIGSTOP
+        reached: set[int] = set()
+        for _ in range(100):
+            fresh = [pid for pid in self.members() if pid not in reached and pid != os.getpid()]
             if not fresh:
                 break
             for pid in fresh:
-                signal_quietly(pid, signal.SIGSTOP)
-            stopped.update(fresh)
-        for pid in stopped:
-            signal_quietly(pid, signal.SIGKILL)
-        return len(stopped)
+                signal_quietly(pid, first)
+            reached.update(fresh)
+        if first != signal.SIGKILL:
+            for pid in reached:
+                signal_quietly(pid, signal.SIGKILL)
+        return len(reached)
 
     def hit_process_limit(self) -> bool:
         """True when a fork or a thread was refused because the group's pids cgroup was full."""
