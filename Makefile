@@ -36,7 +36,12 @@ SUBMAKE = $(MAKE) --no-print-directory --assume-old=$(VENV)/.installed
 grade: setup  ## grade SUBMISSION (default: this workspace) in Docker when an engine answers, else locally
 	@if docker info >/dev/null 2>&1; then \
 	  base=$$(docker/base-image.sh "$(DOCKER_BASE_IMAGE)" "$(DOCKER_OFFLINE_BASE)") && \
-	  $(SUBMAKE) docker-grade DOCKER_BASE_IMAGE="$$base"; \
+	  wheels="$(DOCKER_WHEELHOUSE)"; \
+	  if [ -z "$$wheels" ] && ! $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=10)' \
+	      "$(DOCKER_TORCH_INDEX)/torch/" 2>/dev/null; then \
+	    wheels="$${XDG_CACHE_HOME:-$$HOME/.cache}/fkp-grader/wheelhouse"; \
+	    echo "make grade: $(DOCKER_TORCH_INDEX) does not answer; the image takes torch from $$wheels, filled by this machine's pip"; fi; \
+	  $(SUBMAKE) docker-grade DOCKER_BASE_IMAGE="$$base" DOCKER_WHEELHOUSE="$$wheels"; \
 	else echo "make grade: no Docker engine answers 'docker info'; grading on this machine instead (make grade-local)."; \
 	  $(SUBMAKE) grade-local; fi
 
