@@ -109,7 +109,7 @@ def find_submission(path: Path, name: str | None = None) -> Submission:
         raise SubmissionError(
             f"{path}: no student/models.py (project layout), and no models.py, data_load.py or notebook at the top "
             "(the course's classic layout). Point the grader at the folder that contains student/ and notebooks/.")
-    check_size(root, path)
+    check_size(student_dir, path)  # what every student process gets a copy of
     mapping = map_submission(root, student_dir, notebooks, layout, lambda path: relative_to(root, path))
     return Submission(root, display, layout, student_dir, notebooks, mapping)
 
