@@ -41,6 +41,9 @@ limits=(
   --memory 6g --memory-swap 6g --cpus 2 --pids-limit 512
   --shm-size 512m   # PyTorch DataLoader workers share tensors through /dev/shm
 )
+# The student's processes run under a uid of this container's own: the kernel counts the process limit
+# per uid across containers, so a fork bomb in another container must not count against this one.
+sandbox_uid=$(( 100000 + (RANDOM << 15 | RANDOM) ))
 # Root keeps only what dropping to `student` and cleaning up after it need.
 privileges=(
   --user 0:0 --init --security-opt no-new-privileges --cap-drop ALL
@@ -57,4 +60,4 @@ mounts=(
 )
 [ "$test" = "$data" ] || mounts+=(-v "$test/manifest.json:/grader-secrets/manifest.json:ro")
 exec docker run --rm "${limits[@]}" "${privileges[@]}" "${mounts[@]}" \
-  --env "FKP_REPORT_OWNER=$(id -u):$(id -g)" "${options[@]}" "$image" "$@"
+  --env "FKP_REPORT_OWNER=$(id -u):$(id -g)" --env "FKP_SANDBOX_UID=$sandbox_uid" "${options[@]}" "$image" "$@"

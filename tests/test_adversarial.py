@@ -180,6 +180,9 @@ def test_limits_are_named_and_long_output_is_cut_with_a_note(graded):
     assert "file size limit" in message("writes_10gb_file")
     assert "disk limit" in message("fills_tmp")
     assert "process limit" in message("thread_bomb") and "process limit" in message("fork_bomb")
+    if graded["mode"] == "container":  # the bomb stops at the student's own limit, below the container's
+        limited = results_of(graded, "fork_bomb")["environment"]["process_limits"]
+        assert limited.startswith("RLIMIT_NPROC for a uid of this container's own"), limited
     for name in ("prints_100mb_stdout", "prints_100mb_stderr"):
         imported = next(c for c in results_of(graded, name)["checks"] if c["id"] == "model.import")
         assert "bytes of output left out" in imported["details"]["printed"]

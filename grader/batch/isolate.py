@@ -23,6 +23,7 @@ from pathlib import Path
 
 import grader
 from grader.data.fetch import MANIFEST, TEST_CSV, private_test_beside
+from grader.sandbox.limits import UID_VARIABLE, container_uid
 
 GRADER_ROOT = Path(grader.__file__).resolve().parents[1]  # the folder holding the grader package
 PR_SET_PDEATHSIG = 1
@@ -122,6 +123,7 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
             "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
             *[arg for cap in DOCKER_CAPABILITIES for arg in ("--cap-add", cap)],
             "--env", f"FKP_REPORT_OWNER={os.getuid()}:{os.getgid()}",  # the report belongs to us, not to root
+            "--env", f"{UID_VARIABLE}={container_uid()}",  # the student's processes: a uid of this container's own
             *[arg for mount in mounts for arg in ("-v", mount)], settings.docker_image, *inner]
 
 

@@ -8,9 +8,10 @@ import ctypes
 import os
 import pwd
 import resource
+import secrets
 from dataclasses import dataclass
 
-from grader.sandbox.processes import ProcessGroup, enclosing_pids_limit, tasks_of_user
+from grader.sandbox.processes import UID_VARIABLE, ProcessGroup, enclosing_pids_limit, tasks_of_user
 
 CLONE_NEWNET = 0x40000000
 
@@ -39,11 +40,13 @@ def try_unshare_network() -> bool:
 
 def process_limit(limits: Limits, user: pwd.struct_passwd | None) -> int | None:
     """RLIMIT_NPROC for the child: per user, so on top of what that user runs already. None for root (the
-    kernel does not apply it) and inside a cgroup with a task limit (a container's ``--pids-limit``): the
-    kernel counts RLIMIT_NPROC per uid across every container, so a fork bomb in one submission's container
-    would stop the next one's processes from starting."""
+    kernel does not apply it). Inside a cgroup with a task limit (a container's ``--pids-limit``) it applies
+    only when the sandbox user's uid is this container's own (FKP_SANDBOX_UID): the kernel counts
+    RLIMIT_NPROC per uid across every container, so with a shared uid a fork bomb in one submission's
+    container would stop the next one's processes from starting. With its own uid, the student's processes
+    stop at ``limits.processes`` and the rest of the container's task limit stays the grader's."""
     uid = user.pw_uid if user is not None else os.getuid()
-    if uid == 0 or enclosing_pids_limit() is not None:
+    if uid == 0 or (enclosing_pids_limit() is not None and not os.environ.get(UID_VARIABLE)):
         return None
     return tasks_of_user(uid) + limits.processes
 
@@ -71,9 +74,21 @@ def child_setup(limits: Limits, user: pwd.struct_passwd | None, isolate_network:
 
 
 def sandbox_user() -> pwd.struct_passwd | None:
-    """The unprivileged user named by FKP_SANDBOX_USER, when the grader runs as root."""
+    """The unprivileged user named by FKP_SANDBOX_USER, when the grader runs as root; with the uid (and gid)
+    FKP_SANDBOX_UID when that is set (each grading container gets a uid no other container uses)."""
     name = os.environ.get("FKP_SANDBOX_USER", "")
     if not name or os.geteuid() != 0:
         return None
-    return pwd.getpwnam(name)
+    user = pwd.getpwnam(name)
+    uid = os.environ.get(UID_VARIABLE, "")
+    if not uid:
+        return user
+    if not uid.isdigit() or int(uid) == 0:
+        raise ValueError(f"{UID_VARIABLE}={uid!r}: expected the number of an unprivileged uid, not root's")
+    return pwd.struct_passwd((user.pw_name, user.pw_passwd, int(uid), int(uid), user.pw_gecos, user.pw_dir,
+                              user.pw_shell))
 
+
+def container_uid() -> int:
+    """A uid for one grading container's student processes, unlikely to be any other's (see process_limit)."""
+    return secrets.randbelow(1_000_000_000) + 100_000

@@ -6,7 +6,8 @@ control groups (root on a cgroup v1 host, as in CI), each sandbox gets its own `
 most ``Limits.processes`` tasks, threads included) and ``memory`` group (the whole tree's memory),
 and stopping kills every task in them. Elsewhere a token in the environment finds the tree, and
 RLIMIT_NPROC limits processes where the kernel applies it (a user other than root); inside our
-container, the container's own ``--pids-limit`` bounds the tree.
+container, the student's uid is the container's own (FKP_SANDBOX_UID), so RLIMIT_NPROC stops a bomb below the
+container's ``--pids-limit`` and the rest of it stays the grader's.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 TOKEN_VARIABLE = "FKP_SANDBOX_TOKEN"
+UID_VARIABLE = "FKP_SANDBOX_UID"  # set per grading container: the uid its student processes run under
 
 
 def own_cgroup(controller: str) -> Path | None:
@@ -179,6 +181,8 @@ def how_processes_are_limited(user_is_root: bool) -> str:
     finally:
         probe.close()
     if (limit := enclosing_pids_limit()) is not None:
+        if os.environ.get(UID_VARIABLE) and not user_is_root:
+            return f"RLIMIT_NPROC for a uid of this container's own, within the container's task limit ({limit})"
         return f"the enclosing cgroup's task limit ({limit})"
     return "none (root without cgroups: RLIMIT_NPROC does not apply)" if user_is_root else "RLIMIT_NPROC"
 
