@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
+import secrets
 import resource
 import signal
 import subprocess
@@ -23,7 +24,6 @@ from pathlib import Path
 
 import grader
 from grader.data.fetch import MANIFEST, TEST_CSV, private_test_beside
-from grader.sandbox.limits import UID_VARIABLE, container_uid
 
 GRADER_ROOT = Path(grader.__file__).resolve().parents[1]  # the folder holding the grader package
 PR_SET_PDEATHSIG = 1
@@ -123,8 +123,14 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
             "--security-opt", "no-new-privileges", "--cap-drop", "ALL",
             *[arg for cap in DOCKER_CAPABILITIES for arg in ("--cap-add", cap)],
             "--env", f"FKP_REPORT_OWNER={os.getuid()}:{os.getgid()}",  # the report belongs to us, not to root
-            "--env", f"{UID_VARIABLE}={container_uid()}",  # the student's processes: a uid of this container's own
+            "--env", f"FKP_SANDBOX_UID={container_uid()}",  # the student's processes: a uid of this container's own
             *[arg for mount in mounts for arg in ("-v", mount)], settings.docker_image, *inner]
+
+
+def container_uid() -> int:
+    """A uid for one container's student processes (FKP_SANDBOX_UID, read by grader/sandbox/limits.py), unlikely
+    to be any other container's: the kernel counts the process limit per uid across containers."""
+    return 100_000 + secrets.randbelow(1_000_000_000)
 
 
 def _limit_child(memory_mb: int | None) -> None:

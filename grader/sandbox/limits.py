@@ -8,7 +8,6 @@ import ctypes
 import os
 import pwd
 import resource
-import secrets
 from dataclasses import dataclass
 
 from grader.sandbox.processes import UID_VARIABLE, ProcessGroup, enclosing_pids_limit, tasks_of_user
@@ -87,8 +86,3 @@ def sandbox_user() -> pwd.struct_passwd | None:
         raise ValueError(f"{UID_VARIABLE}={uid!r}: expected the number of an unprivileged uid, not root's")
     return pwd.struct_passwd((user.pw_name, user.pw_passwd, int(uid), int(uid), user.pw_gecos, user.pw_dir,
                               user.pw_shell))
-
-
-def container_uid() -> int:
-    """A uid for one grading container's student processes, unlikely to be any other's (see process_limit)."""
-    return secrets.randbelow(1_000_000_000) + 100_000
