@@ -18,6 +18,7 @@ from test_grade_trained import independent_nme
 
 from grader.batch import isolate
 from grader.data import dataset, fetch, private, testset
+from grader.data.cache import SHARED_CACHE, cached_arrays
 
 FACES = 10
 RUBRIC = ROOT / "tests" / "rubrics" / "evaluation_only.toml"
@@ -192,6 +193,26 @@ def test_docker_mounts_the_private_images_and_hides_its_labels(source, data, tmp
     assert f"{root / 'test'}:/data/test:ro" in line
     assert f"{root / fetch.TEST_CSV}:/grader-secrets/test_frames_keypoints.csv:ro" in line
     assert f"{root / fetch.MANIFEST}:/grader-secrets/manifest.json:ro" in line
+
+
+def test_a_docker_batch_preprocesses_the_test_images_once_and_mounts_them_read_only(source, data, tmp_path,
+                                                                                  monkeypatch):
+    private.install(source, "replace", data / fetch.PRIVATE_TEST, data / "facial-keypoints")
+    monkeypatch.delenv("FKP_CACHE_DIR", raising=False)
+    monkeypatch.delenv(SHARED_CACHE, raising=False)
+    settings = isolate.fill_shared_cache(isolate.GradeSettings(data / "facial-keypoints", docker_image="fkp-grader:abc"))
+    key = dataset.cache_key(data / fetch.PRIVATE_TEST, "test")
+    assert settings.shared_cache == data / "cache" and (data / "cache" / f"eval-test-{key}.npz").is_file()
+    argv = isolate.docker_command(settings, "alice", tmp_path / "alice", tmp_path / "out", "c1")
+    assert f"{(data / 'cache').resolve()}:/grader-out/cache:ro" in argv and f"{SHARED_CACHE}=/grader-out/cache" in argv
+    # in the container: the entry is read from the shared folder, and the container's own cache stays empty
+    monkeypatch.setenv(SHARED_CACHE, str(data / "cache"))
+    own = tmp_path / "container-cache"
+    shared = dataset.load_eval_set(data / fetch.PRIVATE_TEST, "test", cache_dir=own)
+    assert not own.exists() and len(shared.images) == FACES
+    # an entry the shared folder lacks is built into the container's own cache
+    assert cached_arrays(own, "other", "k", lambda: {"a": np.arange(3)})["a"].tolist() == [0, 1, 2]
+    assert [p.name for p in own.iterdir()] == ["other-k.npz"]
 
 
 # -- end to end: `grader data --test-source`, then a grade on exactly those faces --------------------

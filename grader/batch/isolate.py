@@ -11,18 +11,20 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-import secrets
 import resource
+import secrets
 import signal
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import grader
+from grader.data import dataset
+from grader.data.cache import SHARED_CACHE
 from grader.data.fetch import MANIFEST, TEST_CSV, private_test_beside
 
 GRADER_ROOT = Path(grader.__file__).resolve().parents[1]  # the folder holding the grader package
@@ -37,6 +39,7 @@ DOCKER_CAPABILITIES = ("SETUID", "SETGID", "KILL", "CHOWN", "FOWNER", "DAC_OVERR
 # Where the reports folder is mounted: inside a folder only root enters (the host folder's owner
 # may have the student's uid), as docker/run.sh does.
 DOCKER_REPORTS = "/grader-out/reports"
+DOCKER_SHARED_CACHE = "/grader-out/cache"  # the batch's filled cache, read-only, in the folder only root enters
 
 _running: set[int] = set()  # process ids of the grades under way in this process
 _running_lock = threading.Lock()
@@ -62,6 +65,8 @@ class GradeSettings:
     """Grade inside this image instead of a local process."""
     workers: int | None = None
     """Units of checks side by side in each grade (None: the grade decides from its cores)."""
+    shared_cache: Path | None = None
+    """A cache folder filled before the containers start, mounted read-only into each (``fill_shared_cache``)."""
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,9 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
         mounts.append(f"{samples}:/data/samples:ro")
     if settings.rubric is not None:
         mounts.append(f"{Path(settings.rubric).resolve()}:/rubric.toml:ro")
+    cache = ["--env", f"{SHARED_CACHE}={DOCKER_SHARED_CACHE}"] if settings.shared_cache else []
+    if settings.shared_cache:
+        mounts.append(f"{Path(settings.shared_cache).resolve()}:{DOCKER_SHARED_CACHE}:ro")
     inner = grade_arguments(settings, name, "/submission", DOCKER_REPORTS, "/data",
                             None if settings.rubric is None else "/rubric.toml")
     # The same limits and privileges as docker/run.sh (make docker-grade): keep the two in step.
@@ -124,7 +132,24 @@ def docker_command(settings: GradeSettings, name: str, submission: Path, out: Pa
             *[arg for cap in DOCKER_CAPABILITIES for arg in ("--cap-add", cap)],
             "--env", f"FKP_REPORT_OWNER={os.getuid()}:{os.getgid()}",  # the report belongs to us, not to root
             "--env", f"FKP_SANDBOX_UID={container_uid()}",  # the student's processes: a uid of this container's own
+            *cache,
             *[arg for mount in mounts for arg in ("-v", mount)], settings.docker_image, *inner]
+
+
+def fill_shared_cache(settings: GradeSettings) -> GradeSettings:
+    """Preprocess the test images once, in this process, into the host's cache, for every container of the
+    batch to read (each would otherwise decode them again on its own /tmp). The arrays hold test images
+    and their frames, never labels. A failure leaves the containers to build their own."""
+    private = private_test_beside(settings.data_dir)
+    test = Path(private or settings.data_dir).resolve()
+    try:
+        dataset.load_eval_set(test, "test")
+        dataset.image_sizes(test, "test")
+    except (OSError, ValueError) as exc:
+        print(f"batch: the test images were not preprocessed for the containers ({exc}); each builds its own",
+              file=sys.stderr)
+        return settings
+    return replace(settings, shared_cache=dataset.default_cache_dir(test))
 
 
 def container_uid() -> int:

@@ -202,6 +202,8 @@ def main(*, submissions: Path, out: Path = Path("reports"), jobs: int = 1, docke
                                        "grader_version": __version__, "grader_sha256": plan.grader_sha256,
                                        "rubric_sha256": plan.rubric_sha256, "seed": seed, "only": settings.only,
                                        "similarity": asdict(plan.similarity)})
+    if docker and plan.todo:
+        settings = isolate.fill_shared_cache(settings)
     ctx = grading_job.JobContext(out, settings, plan.max_score, plan.similarity)
     rows, interrupted = grade_all(plan, ctx, log, console, jobs=jobs, dask=dask)
     ordered = [rows[e.name] for e in selected if e.name in rows]

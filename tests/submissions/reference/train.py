@@ -3,7 +3,9 @@
 Recipe: every training image is decoded, grayscaled and (if large) shrunk once into memory;
 each draw is one random affine warp (rotation, scale, shift, mirrored with the left/right
 landmark swap) straight to 224x224 plus brightness/contrast/gamma jitter (student/transforms.py).
-SmoothL1 on normalised keypoints, AdamW with a one-cycle schedule, budgeted in optimizer steps.
+L1 on normalised keypoints, AdamW with a one-cycle schedule, budgeted in optimizer steps. The
+convolutions run in bfloat16 (autocast; the weights, the heatmaps and the loss stay float32) on
+channels-last tensors: 3.2x the steps per second of float32 on this CPU, which has AVX-512 BF16.
 
     python tests/submissions/reference/train.py --data-dir data/facial-keypoints
 """
@@ -40,12 +42,12 @@ WEIGHTS = HERE / "student" / "saved_models" / "keypoints_model.pt"
 class TrainConfig:
     data_dir: Path
     out: Path = WEIGHTS
-    steps: int = 4000  # optimizer steps: ~3 steps/s on 2 idle CPU cores, ~22 min
+    steps: int = 10000  # optimizer steps: ~7 steps/s on 2 idle CPU cores, ~24 min
     batch_size: int = 32
     lr: float = 1e-3  # one-cycle peak (3e-3 stalled at the mean shape in a 300-step smoke run)
     warmup: float = 0.1  # fraction of the steps spent rising to the peak
     weight_decay: float = 1e-2
-    smooth_l1_beta: float = 0.02  # normalised units: 0.02 * 50 = 1 pixel of the 224 frame
+    bfloat16: bool = True  # autocast the convolutions to bfloat16 (fast where the CPU has AVX-512 BF16 or AMX)
     seed: int = 0
     workers: int = 0  # 0: augment in the main process
     threads: int = 2
@@ -117,7 +119,7 @@ def train(cfg: TrainConfig) -> torch.nn.Module:
     start = time.time()
     faces = CachedFaces(cfg.data_dir)
     print(f"preloaded {len(faces)} training images in {time.time() - start:.1f} s", flush=True)
-    net = Net()
+    net = Net().to(memory_format=torch.channels_last)
     print(f"Net: {sum(p.numel() for p in net.parameters()):,} parameters", flush=True)
     optimizer, schedule = make_optimizer(net, cfg)
     batches = endless_batches(faces, cfg, generator)
@@ -125,7 +127,9 @@ def train(cfg: TrainConfig) -> torch.nn.Module:
     start, running = time.time(), 0.0
     for step in range(1, cfg.steps + 1):
         images, targets = next(batches)  # (B, 1, 224, 224), (B, 136)
-        loss = F.smooth_l1_loss(net(images), targets, beta=cfg.smooth_l1_beta)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bfloat16):
+            outputs = net(images.contiguous(memory_format=torch.channels_last))
+        loss = F.l1_loss(outputs.float(), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -163,7 +167,8 @@ def parse_args(argv=None) -> dict:
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     for name in ("steps", "batch_size", "seed", "workers", "threads", "log_every", "eval_every"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=getattr(defaults, name))
-    for name in ("lr", "warmup", "weight_decay", "smooth_l1_beta"):
+    parser.add_argument("--float32", dest="bfloat16", action="store_false", help="no bfloat16 autocast")
+    for name in ("lr", "warmup", "weight_decay"):
         parser.add_argument(f"--{name.replace('_', '-')}", type=float, default=getattr(defaults, name))
     return vars(parser.parse_args(argv))
 
