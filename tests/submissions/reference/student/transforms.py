@@ -13,27 +13,10 @@ import numpy as np
 from torchvision import transforms
 
 from data_load import CenterCrop, Normalize, ToTensor
+from models import FLIP_ORDER  # iBUG 68 points of a mirrored face: its point k is the original's FLIP_ORDER[k]
 
 SHORT_SIDE = 250
 CROP = 224
-
-
-def _mirror(pairs):
-    order = list(range(68))
-    for a, b in pairs:
-        order[a], order[b] = b, a
-    return order
-
-
-# iBUG 68 points after a horizontal flip: new point k is old point FLIP_ORDER[k].
-FLIP_ORDER = _mirror(
-    [(i, 16 - i) for i in range(8)]  # jaw 0-16 (8 stays)
-    + [(17 + i, 26 - i) for i in range(5)]  # brows 17-21 <-> 26-22
-    + [(31, 35), (32, 34)]  # nostrils (27-30 and 33 stay)
-    + [(36, 45), (37, 44), (38, 43), (39, 42), (40, 47), (41, 46)]  # eyes
-    + [(48, 54), (49, 53), (50, 52), (55, 59), (56, 58)]  # outer lip (51, 57 stay)
-    + [(60, 64), (61, 63), (65, 67)]  # inner lip (62, 66 stay)
-)
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
