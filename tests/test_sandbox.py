@@ -10,6 +10,7 @@ import pytest
 
 from grader.sandbox.command import run_command
 from grader.sandbox.limits import Limits
+from grader.sandbox.processes import how_processes_are_limited
 from grader.sandbox.spawn import Sandbox
 
 NET = """
@@ -36,6 +37,25 @@ def test_hang_becomes_timeout_and_the_next_probe_gets_a_fresh_process(tmp_path):
         assert result.status == "timeout"
         (sandbox.root / "student" / "models.py").write_text(NET)  # as if the student fixed it
         assert sandbox.call("import_model", timeout=60).ok
+
+
+def test_a_hang_after_the_process_limit_is_an_error_naming_the_limit(tmp_path):
+    # every refused fork is swallowed, so the probe only hangs: the limit it reached is the cause
+    folder = student(tmp_path, NET + """
+import os, time
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(600)
+    except OSError:
+        time.sleep(0.05)
+""")
+    if not how_processes_are_limited(os.geteuid() == 0).startswith("a pids"):
+        pytest.skip("no pids cgroup per sandbox here (root on a cgroup v1 host): a refused fork is all there is")
+    with Sandbox(folder, limits=Limits(processes=16)) as sandbox:
+        result = sandbox.call("import_model", timeout=8)
+    assert result.status == "crash" and result.error["type"] == "ProcessLimit", result
+    assert "process limit (16 processes and threads together)" in result.error["message"]
 
 
 def test_exit_in_student_code_is_a_crash_not_a_grader_failure(tmp_path):

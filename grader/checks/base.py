@@ -75,9 +75,10 @@ def probe_failure(result: ProbeResult, doing: str, hint: str = "") -> Outcome:
                        hint or "Look for an infinite loop or very slow code (e.g. a huge Linear layer).",
                        details, status="timeout")
     if result.status == "crash":
-        return Outcome(0.0, f"{doing}: {error.get('message')}.",
-                       hint or "Your code ended the process (sys.exit, os._exit, a crash) or used too much memory.",
-                       details, status="error")
+        cause = ("Your code started too many processes or threads (a fork or thread bomb?): start few, and wait "
+                 "for them to end." if error.get("type") == "ProcessLimit" else
+                 "Your code ended the process (sys.exit, os._exit, a crash) or used too much memory.")
+        return Outcome(0.0, f"{doing}: {error.get('message')}.", hint or cause, details, status="error")
     where = f"{error.get('file')}, line {error.get('line')}: " if error.get("file") else ""
     code = f"\n    {error['code']}" if error.get("code") else ""
     return Outcome(0.0, f"{doing} raised {error.get('type')}: {where}{error.get('message')}{code}",

@@ -182,9 +182,13 @@ class Sandbox:
                     return self._crashed(started)
                 full = self.group is not None and self.group.hit_process_limit()
                 self.close_process()
-                why = f" (it had reached the sandbox's process limit, {self.limits.processes})" if full else ""
-                return ProbeResult("timeout", error={"type": "Timeout",
-                                                     "message": f"no answer within {timeout:.0f} s{why}"},
+                if full:  # the limit is the cause: under load a bomb's parent may never see its fork fail
+                    return ProbeResult("crash", error={
+                        "type": "ProcessLimit", "limit": "process",
+                        "message": f"it reached the sandbox's process limit ({self.limits.processes} processes and "
+                                   f"threads together) and gave no answer within {timeout:.0f} s"},
+                        log_tail=self.log_tail(), duration_s=time.monotonic() - started)
+                return ProbeResult("timeout", error={"type": "Timeout", "message": f"no answer within {timeout:.0f} s"},
                                    log_tail=self.log_tail(), duration_s=time.monotonic() - started)
             message = self._parse(line)
             if message is None or message.get("id") != self.next_id:
