@@ -30,7 +30,7 @@ import numpy as np
 
 from grader.sandbox.files import DiskWatch, copy_student_folder, hand_to, read_tail
 from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user
-from grader.sandbox.processes import ProcessGroup
+from grader.sandbox.processes import ProcessGroup, tasks_of_user
 
 CHILD_SOURCES = Path(__file__).with_name("child")  # worker.py and its fkp_* modules, copied side by side
 
@@ -95,6 +95,7 @@ class Sandbox:
         self.extra_files, self.extra_sources = extra_files or {}, extra_sources or {}
         self.proc: subprocess.Popen | None = None
         self.group: ProcessGroup | None = None
+        self.nproc: int | None = None  # RLIMIT_NPROC given to the child, where one is
         self.answers = None
         self.log_path = self.private / "student.log"
         self.log_offset = 0
@@ -135,11 +136,19 @@ class Sandbox:
             **(self.group.environment() if self.group else {}),
         }
 
+    def reached_process_limit(self) -> bool:
+        """Whether the child's processes filled their limit: the pids cgroup refused a task, or the user's
+        tasks stand at RLIMIT_NPROC (asked before they are stopped)."""
+        if self.group is not None and self.group.hit_process_limit():
+            return True
+        uid = self.user.pw_uid if self.user is not None else os.getuid()
+        return self.nproc is not None and tasks_of_user(uid) >= self.nproc
+
     def start(self) -> None:
         read_answers, write_answers = os.pipe()
         log = open(self.log_path, "ab")
         self.group = ProcessGroup(processes=self.limits.processes, memory_mb=self.limits.memory_mb)
-        nproc = process_limit(self.limits, self.user)
+        self.nproc = nproc = process_limit(self.limits, self.user)
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "worker.py", "--answers-fd", str(write_answers)],
             cwd=self.root, env=self.environment(), stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
@@ -180,7 +189,7 @@ class Sandbox:
             if line is None:
                 if self.proc.poll() is not None:
                     return self._crashed(started)
-                full = self.group is not None and self.group.hit_process_limit()
+                full = self.reached_process_limit()
                 self.close_process()
                 if full:  # the limit is the cause: under load a bomb's parent may never see its fork fail
                     return ProbeResult("crash", error={
