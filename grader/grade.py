@@ -122,7 +122,7 @@ def choose_workers(workers: int | None, threads: int) -> tuple[int, str]:
 def grade_checks(sub, rub, data_dir: Path, test_set, staging: Path, seed: int, device: str, workers: int, console):
     """Run the rubric against the submission: one sandbox for the probes, and one more per unit that
     runs beside them (the brief training) when ``workers`` > 1."""
-    limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads)
+    limits = Limits(memory_mb=rub.memory_mb, threads=rub.threads, disk_mb=rub.disk_mb)
 
     def new_sandbox() -> Sandbox:
         return Sandbox(sub.student_dir, limits=limits, seed=seed, device=device, extra_files=STARTER_FILES,

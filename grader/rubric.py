@@ -72,6 +72,7 @@ class Rubric:
     checks: tuple[CheckConfig, ...]
     digest: str  # sha256 of the rubric file: part of the resume key of a batch
     similarity: SimilarityConfig = field(default_factory=SimilarityConfig)
+    disk_mb: int = 2048  # what one student process may leave in its working folder and TMPDIR
 
     def check(self, check_id: str) -> CheckConfig | None:
         return next((c for c in self.checks if c.id == check_id), None)
@@ -95,7 +96,8 @@ def load_rubric(path: Path | None = None, *, only: set[str] | None = None) -> Ru
         checks.append(CheckConfig(check_id, float(entry.pop("points", 0)), MappingProxyType(entry)))
     return Rubric(path, int(data.get("seed", 0)), int(sandbox.get("memory_mb", 6144)),
                   float(sandbox.get("probe_timeout_s", 120)), int(sandbox.get("threads", 1)), tuple(checks),
-                  hashlib.sha256(raw).hexdigest(), SimilarityConfig.from_dict(data.get("similarity", {})))
+                  hashlib.sha256(raw).hexdigest(), SimilarityConfig.from_dict(data.get("similarity", {})),
+                  int(sandbox.get("disk_mb", 2048)))
 
 
 def linear_fraction(value: float, zero_at: float, full_at: float) -> float:

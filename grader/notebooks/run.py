@@ -166,7 +166,7 @@ def execute_in_sandbox(sub, number, conf, source, root: Path, ctx) -> NotebookRu
     before = {p: p.stat().st_mtime_ns for p in root.rglob("saved_models/*") if p.is_file()}
     token = secrets.token_hex(8)
     cell_timeout, total = float(conf["cell_timeout_s"]), float(conf["timeout_s"])
-    limits = Limits(memory_mb=ctx.rubric.memory_mb, threads=ctx.rubric.threads,
+    limits = Limits(memory_mb=ctx.rubric.memory_mb, threads=ctx.rubric.threads, disk_mb=ctx.rubric.disk_mb,
                     cpu_seconds=int(total * max(1, ctx.rubric.threads)) + 120)
     argv = [sys.executable, "-u", str(run_dir / "executor.py"), "--run-dir", str(run_dir), "--cwd",
             str(cwd), "--cell-timeout", str(cell_timeout), "--total-timeout", str(total)]
