@@ -290,10 +290,18 @@ class Sandbox:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 self.proc.kill()
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass  # killed but slow to go (a loaded machine, hundreds of its processes dying with it): below
         if self.group is not None:  # what left the session or the parent (setsid, a double fork) goes too
             self.group.close()
             self.group = None
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # never a reason to fail the grade: the process is SIGKILLed
+                pass
         if self.proc is not None and self.proc.stdin:
             self.proc.stdin.close()
         if self.answers is not None:
