@@ -1,5 +1,6 @@
 """``compute``: the model's own compute in a grade, timed alone in this process with the rubric's
-settings at its torch thread count (1): the brief training's Adam steps (and its two held-out
+settings at its torch thread count (1) and in the memory layout the grader's sandbox gives the net
+(channels-last when it answers the same there): the brief training's Adam steps (and its two held-out
 losses), the evaluation's forward passes over the test set in batches of 32, and the Haar check's
 face crops. Overhead = the grade's wall time (checks without notebooks) / that compute; the same
 ratio of CPU times (the grade's processes, all of them) is hardly moved by other work on the machine."""
@@ -17,6 +18,15 @@ from bench.common import REFERENCE, SHARED, Graded, benchmark, grade_once, load_
 from bench.heavy import NETS, build_submission, net_class, parameters
 
 EVAL_BATCH = 32  # the predict probe's batch (grader/sandbox/child/fkp_probes_weights.py)
+
+
+def sandbox_runtime():
+    """The sandbox child's runtime module (standalone: stdlib, numpy and torch), for its layout choice."""
+    path = Path(__file__).resolve().parents[1] / "grader" / "sandbox" / "child" / "fkp_runtime.py"
+    spec = importlib.util.spec_from_file_location("bench_fkp_runtime", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def reference_net():
@@ -53,11 +63,12 @@ class Clock:
         return time.perf_counter() - wall
 
 
-def forward(net, batches: list[int]):
+def forward(net, batches: list[int], layout=None):
     """Eval-mode forward passes of random faces, one per batch size given (as the predict probe)."""
     import torch
 
     faces = torch.rand(max(batches), 1, 224, 224, generator=torch.Generator().manual_seed(1))
+    faces = faces.contiguous(memory_format=layout or torch.contiguous_format)
 
     def run():
         net.eval()
@@ -73,17 +84,19 @@ def training(Net, s: dict, clock: Clock) -> tuple[float, float]:
 
     torch.manual_seed(s["seed"])
     net, draw = Net(), torch.Generator().manual_seed(s["seed"])
+    runtime = sandbox_runtime()
+    layout = runtime.memory_format(runtime.channels_last(net))
     images = torch.rand(s["train_images"], 1, 224, 224, generator=draw)
     targets = torch.randn(s["train_images"], 136, generator=draw) * 0.5
     optimizer, criterion = torch.optim.Adam(net.parameters(), lr=s["lr"]), torch.nn.MSELoss()
-    heldout = forward(net, [s["heldout_images"]])
+    heldout = forward(net, [s["heldout_images"]], layout)
 
     def steps():
         net.train()
         for _ in range(s["steps"]):
             index = torch.randint(0, len(images), (s["batch_size"],), generator=draw)
             optimizer.zero_grad()
-            criterion(net(images[index]), targets[index]).backward()
+            criterion(net(images[index].contiguous(memory_format=layout)), targets[index]).backward()
             optimizer.step()
     before = clock.time(heldout)
     return clock.time(steps), before + clock.time(heldout)
@@ -98,10 +111,14 @@ def measure(Net, s: dict) -> dict:
     try:
         torch.manual_seed(s["seed"])
         net = Net()
-        forward(net, [2])()  # warm-up: the first call in a process loads kernels (the sandbox's probes did that)
+        runtime = sandbox_runtime()
+        fast = runtime.channels_last(net)  # as the weights probe decides for the trained net
+        layout = runtime.memory_format(fast)
+        forward(net, [2], layout)()  # warm-up: the first call in a process loads kernels (the sandbox's probes did that)
         train, heldout = training(Net, s, clock)
-        row = {"parameters": parameters(net), "train": train, "heldout": heldout,
-               "eval": clock.time(forward(net, s["eval_batches"])), "haar": clock.time(forward(net, s["haar_batches"]))}
+        row = {"parameters": parameters(net), "channels_last": fast, "train": train, "heldout": heldout,
+               "eval": clock.time(forward(net, s["eval_batches"], layout)),
+               "haar": clock.time(forward(net, s["haar_batches"], layout))}
     finally:
         torch.set_num_threads(previous)
     row["compute"] = row["train"] + row["heldout"] + row["eval"] + row["haar"]
@@ -126,13 +143,14 @@ def graded_without_notebooks(name: str, console: Console, data_dir: Path) -> Gra
 def table(rows: dict[str, dict], s: dict) -> Table:
     out = Table(title=f"compute: the model alone at {s['threads']} torch thread(s), the rubric's settings; "
                       "overhead = grade without notebooks / compute")
-    columns = ("net", "parameters", f"train {s['steps']}x{s['batch_size']}", f"held-out 2x{s['heldout_images']}",
+    columns = ("net", "parameters", "layout", f"train {s['steps']}x{s['batch_size']}", f"held-out 2x{s['heldout_images']}",
                f"eval {sum(s['eval_batches'])}/{EVAL_BATCH}", f"haar {sum(s['haar_batches'])}", "compute", "its CPU",
                "grade w/o nb", "its CPU", "overhead", "CPU overhead")
     for column in columns:
         out.add_column(column, justify="left" if column == "net" else "right")
     for name, r in rows.items():
-        out.add_row(name, f"{r['parameters'] / 1e6:.2f} M", *(f"{r[k]:.1f} s" for k in ("train", "heldout", "eval")),
+        out.add_row(name, f"{r['parameters'] / 1e6:.2f} M", "channels-last" if r["channels_last"] else "plain",
+                    *(f"{r[k]:.1f} s" for k in ("train", "heldout", "eval")),
                     f"{r['haar']:.2f} s", *(f"{r[k]:.1f} s" for k in ("compute", "compute_cpu", "grade", "grade_cpu")),
                     f"{r['overhead']:.2f}x", f"{r['overhead_cpu']:.2f}x")
     return out

@@ -37,7 +37,8 @@ def brief_training(ctx: Context, cfg) -> Outcome:
     loss_curve(losses, before, after, artifact)
     details = {"losses": losses, "heldout_before": before, "heldout_after": after,
                "steps": int(cfg["steps"]), "batch_size": int(cfg["batch_size"]), "optimizer": "Adam",
-               "learning_rate": float(cfg["learning_rate"]), "loss": "MSE on normalised keypoints"}
+               "learning_rate": float(cfg["learning_rate"]), "loss": "MSE on normalised keypoints",
+               "channels_last": bool(result.value.get("channels_last"))}
     artifacts = [ctx.ref(artifact)]
     if not all(np.isfinite([before, after, *losses])):
         return failed("The training loss became NaN or infinite.",

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fkp_runtime import as_output, device, new_net, progress, seed_everything, student_error, student_module
+from fkp_runtime import (as_output, channels_last, device, memory_format, new_net, progress, seed_everything, student_error,
+                         student_module)
 
 
 def describe_sample(sample) -> dict:
@@ -51,9 +52,11 @@ def probe_train_brief(args: dict) -> dict:
     seed_everything(args["seed"])
     images = torch.from_numpy(np.load(args["images"]))  # (N, 1, 224, 224)
     targets = torch.from_numpy(np.load(args["keypoints"])).reshape(len(images), -1)  # (N, 136)
-    held_x = torch.from_numpy(np.load(args["heldout_images"])).to(device())
-    held_y = torch.from_numpy(np.load(args["heldout_keypoints"])).reshape(len(held_x), -1).to(device())
     net = new_net()
+    fast = channels_last(net)
+    layout = memory_format(fast)
+    held_x = torch.from_numpy(np.load(args["heldout_images"])).to(device()).contiguous(memory_format=layout)
+    held_y = torch.from_numpy(np.load(args["heldout_keypoints"])).reshape(len(held_x), -1).to(device())
     optimizer = torch.optim.Adam(net.parameters(), lr=args["lr"])
     criterion = torch.nn.MSELoss()
 
@@ -69,14 +72,14 @@ def probe_train_brief(args: dict) -> dict:
     steps, batch = args["steps"], args["batch_size"]
     for step in range(steps):
         index = torch.randint(0, len(images), (batch,), generator=order)
-        x, y = images[index].to(device()), targets[index].to(device())
+        x, y = images[index].to(device()).contiguous(memory_format=layout), targets[index].to(device())
         optimizer.zero_grad()
         loss = criterion(as_output(net(x), batch).float(), y)
         loss.backward()
         optimizer.step()
         losses.append(float(loss))
         progress(step + 1, steps)
-    return {"losses": losses, "heldout_before": before, "heldout_after": heldout_loss()}
+    return {"losses": losses, "heldout_before": before, "heldout_after": heldout_loss(), "channels_last": fast}
 
 
 

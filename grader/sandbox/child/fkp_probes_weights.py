@@ -6,7 +6,7 @@ import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
-from fkp_runtime import STATE, as_output, device, new_net, progress
+from fkp_runtime import STATE, as_output, channels_last, device, memory_format, new_net, progress
 
 WRAPPERS = ("state_dict", "model_state_dict", "model", "net", "model_state", "network")
 
@@ -69,6 +69,8 @@ def probe_load_weights(args: dict) -> dict:
                  filled_in=sorted(set(expected) - set(state) - set(result.missing_keys)))
     if not (facts["missing"] or facts["unexpected"]):
         STATE["trained"] = net.eval()
+        facts["channels_last"] = channels_last(net)
+        STATE["trained_layout"] = memory_format(facts["channels_last"])
     return facts
 
 
@@ -84,6 +86,7 @@ def probe_predict(args: dict) -> dict:
     with torch.inference_mode():
         for start in range(0, len(images), batch):
             x = torch.from_numpy(np.ascontiguousarray(images[start : start + batch])).to(device())
+            x = x.contiguous(memory_format=STATE["trained_layout"])
             y = as_output(net(x), len(x))
             outputs.append(y.float().reshape(len(x), -1).cpu().numpy() if y.shape[0] == len(x) else y.float().cpu().numpy())
             progress(min(start + batch, len(images)), len(images))
