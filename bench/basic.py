@@ -1,4 +1,4 @@
-"""The first benchmarks: ``batch`` (four trained fixtures with --jobs 1 and 2), ``inference`` (the
+"""The first benchmarks: ``batch`` (six trained fixtures with --jobs 1 and 2), ``inference`` (the
 reference net on the 770 test images in the sandbox) and ``grade`` (one whole reference grade,
 check by check; not run by default: ``units`` grades the reference that way and more)."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from bench.report import check_times
 
 
 @benchmark("batch")
-def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, copies: int = 4) -> dict:
+def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, copies: int = 6) -> dict:
     """Wall time of grading ``copies`` trained submissions with 1 and with 2 parallel jobs."""
     from grader.batch import run as batch
 

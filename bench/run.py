@@ -4,7 +4,7 @@ Each benchmark is a function registered by name (``bench.common.benchmark``); it
 measured and returns a dict of numbers, which the summary at the end lists. Without names every
 default benchmark runs, in this order:
 
-- ``batch``: four copies of the trained test fixture graded with --jobs 1 and then --jobs 2;
+- ``batch``: six copies of the trained test fixture graded with --jobs 1 and then --jobs 2;
 - ``inference``: the reference net on the 770 test images, in the sandbox;
 - ``units``: a whole reference grade with its units of checks one at a time and side by side;
 - ``heavy``: two generated heavy submissions (44 M and 5 M parameters) graded without notebooks;

@@ -5,11 +5,13 @@ crash never leaves a half-written report where a good one stood.
 """
 from __future__ import annotations
 
+import ast
 import os
 import platform
 import pwd
 import shutil
 import stat
+import sysconfig
 import tempfile
 import time
 from contextlib import ExitStack
@@ -32,21 +34,42 @@ from grader.sandbox.spawn import Sandbox
 from grader.submission.layout import STARTER_FILES, SubmissionError, find_submission
 
 
+def torch_version() -> str:
+    """torch.__version__ without importing torch (1.4 s of a grade's start; only the sandbox needs torch):
+    read from torch/version.py in this environment's site-packages, where the installed build records it."""
+    for scheme in ("platlib", "purelib"):
+        try:
+            tree = ast.parse((Path(sysconfig.get_paths()[scheme]) / "torch" / "version.py").read_text())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
+                return str(ast.literal_eval(node.value))
+    import torch  # installed elsewhere on the path
+
+    return torch.__version__
+
+
 def environment(seed: int, device: str) -> dict:
     import cv2
     import numpy
-    import torch
 
-    return {"grader": __version__, "python": platform.python_version(), "torch": torch.__version__,
+    return {"grader": __version__, "python": platform.python_version(), "torch": torch_version(),
             "numpy": numpy.__version__, "opencv": cv2.__version__, "platform": platform.platform(),
             "device": device, "seed": seed, "sandbox_user": getattr(sandbox_user(), "pw_name", None),
             "in_container": Path("/.dockerenv").exists(),
             "process_limits": how_processes_are_limited((sandbox_user() or pwd.getpwuid(os.getuid())).pw_uid == 0)}
 
 
+GPU_DEVICES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg", "/dev/kfd")  # NVIDIA, WSL2, ROCm
+
+
 def resolve_device(device: str) -> str:
+    """``auto``: CUDA when torch finds it; without a GPU device file torch cannot, and is not imported."""
     if device != "auto":
         return device
+    if not any(os.path.exists(path) for path in GPU_DEVICES):
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
