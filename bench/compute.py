@@ -112,7 +112,7 @@ def measure(Net, s: dict) -> dict:
         torch.manual_seed(s["seed"])
         net = Net()
         runtime = sandbox_runtime()
-        fast = runtime.channels_last(net)  # as the weights probe decides for the trained net
+        fast = runtime.channels_last(net)  # as the first predict decides for the trained net
         layout = runtime.memory_format(fast)
         forward(net, [2], layout)()  # warm-up: the first call in a process loads kernels (the sandbox's probes did that)
         train, heldout = training(Net, s, clock)

@@ -188,12 +188,12 @@ def test_wall_timeout_kills_the_whole_tree_including_new_sessions(tmp_path):
 def test_memory_limit_of_the_grading_process_becomes_an_error_row(tmp_path, dataset_dir):
     subs = tmp_path / "submissions"
     copy_fixture("raises_in_forward", subs)
-    code = batch.main(submissions=subs, out=tmp_path / "out", memory_mb=400, only=MODEL_ONLY, data_dir=dataset_dir,
+    code = batch.main(submissions=subs, out=tmp_path / "out", memory_mb=150, only=MODEL_ONLY, data_dir=dataset_dir,
                       device="cpu", quiet=True)
     assert code == 0
     row = read_gradebook(tmp_path / "out" / "gradebook.csv")["raises_in_forward"]
     assert row["status"] == "error" and "memory" in row["reason"], row
-    assert "400 MB" in row["reason"]
+    assert "150 MB" in row["reason"]
     assert (tmp_path / "out" / "raises_in_forward" / "grade.log").is_file()
     assert json.loads((tmp_path / "out" / "raises_in_forward" / "results.json").read_text())["score"] == 0
 

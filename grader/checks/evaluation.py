@@ -74,6 +74,7 @@ def test_set(ctx: Context, cfg) -> Outcome:
     fraction = linear_fraction(summary["nme"], float(cfg["zero_nme"]), float(cfg["full_nme"]))
     details = {**summary, "worst_images": worst, "preprocessing": seen.description,
                "input_size": int(images.shape[-1]), "normalisation": seen.normalisation,
+               "channels_last": bool(result.value.get("channels_last")),
                "zero_nme": float(cfg["zero_nme"]), "full_nme": float(cfg["full_nme"]),
                "test_set": ctx.test_set.to_json() if ctx.test_set else {"kind": "course"}}
     message = (f"NME {100 * summary['nme']:.2f} % (median {100 * summary['nme_median']:.2f} %), MSE {summary['mse']:.4f} "
