@@ -17,36 +17,40 @@ from bench.report import check_times
 
 @benchmark("batch")
 def bench_batch(console: Console, data_dir: Path, only: set[str] | None = None, copies: int = 6) -> dict:
-    """Wall time of grading ``copies`` trained submissions with 1 and with 2 parallel jobs."""
+    """Wall time of grading ``copies`` trained submissions with 1 and with 2 parallel jobs, each twice in
+    the order 1, 2, 2, 1 (a drift of the machine's load weighs on both alike); the best of each counts."""
     from grader.batch import run as batch
 
     if not FIXTURE_WEIGHTS.is_file():
         raise FileNotFoundError(f"{FIXTURE_WEIGHTS}: the trained fixture's weights are missing (git checkout them)")
-    timings = {}
+    timings: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory(prefix="fkp-bench-") as scratch:
         submissions = Path(scratch) / "submissions"
         for i in range(1, copies + 1):
             shutil.copytree(TRAINED_FIXTURE, submissions / f"trained_{i}",
                             ignore=shutil.ignore_patterns("__pycache__"))
-        for jobs in (1, 2):
+        for run, jobs in enumerate((1, 2, 2, 1)):
             console.print(f"bench batch: grading {copies} trained submissions with --jobs {jobs} ...")
+            out = Path(scratch) / f"out-{run}"
             started = time.monotonic()
-            code = batch.main(submissions=submissions, out=Path(scratch) / f"out-jobs{jobs}", jobs=jobs,
-                              data_dir=data_dir, only=only, device="cpu", quiet=True)
-            timings[jobs] = time.monotonic() - started
-            gradebook = (Path(scratch) / f"out-jobs{jobs}" / "gradebook.csv").read_text()
+            code = batch.main(submissions=submissions, out=out, jobs=jobs, data_dir=data_dir, only=only,
+                              device="cpu", quiet=True)
+            timings[jobs].append(time.monotonic() - started)
+            gradebook = (out / "gradebook.csv").read_text()
             if code != 0 or gradebook.count(",graded,") != copies:
                 raise RuntimeError(f"bench batch: --jobs {jobs} did not grade every copy:\n{gradebook}")
     subset = f" (checks: {','.join(sorted(only))})" if only else ""
     table = Table(title=f"batch: {copies} trained submissions{subset}")
-    for column in ("jobs", "wall time", "per submission"):
+    for column in ("jobs", "runs", "best wall time", "per submission"):
         table.add_column(column, justify="right")
-    for jobs, seconds in timings.items():
-        table.add_row(str(jobs), f"{seconds:.1f} s", f"{seconds / copies:.1f} s")
+    best = {jobs: min(runs) for jobs, runs in timings.items()}
+    for jobs, runs in timings.items():
+        table.add_row(str(jobs), ", ".join(f"{s:.1f} s" for s in runs), f"{best[jobs]:.1f} s",
+                      f"{best[jobs] / copies:.1f} s")
     console.print(table)
-    ratio = timings[1] / timings[2]
-    console.print(f"speed-up of --jobs 2 over --jobs 1: {ratio:.2f}x")
-    return {"jobs1_s": timings[1], "jobs2_s": timings[2], "speedup": ratio}
+    ratio = best[1] / best[2]
+    console.print(f"speed-up of --jobs 2 over --jobs 1 (best runs): {ratio:.2f}x")
+    return {"jobs1_s": best[1], "jobs2_s": best[2], "speedup": ratio}
 
 
 @benchmark("inference")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.files import DiskWatch, hand_to, read_tail
-from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user
+from grader.sandbox.limits import ALLOCATOR_ENV, Limits, child_setup, process_limit, sandbox_user
 from grader.sandbox.processes import ProcessGroup
 
 
@@ -37,7 +37,7 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
     hand_to(user, Path(cwd))
     base = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd),
             "TMPDIR": str(cwd), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd),
+            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd), **ALLOCATOR_ENV,
             # pip in a notebook must not install into the grader's environment (from a local wheel folder)
             "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
     group = ProcessGroup(processes=limits.processes, memory_mb=limits.memory_mb)
