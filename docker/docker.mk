@@ -7,6 +7,10 @@ DOCKER_WHEELHOUSE   ?=
 DOCKER_IMAGE_NAME   ?= fkp-grader
 DOCKER_DATA         ?= data/facial-keypoints
 DOCKER_SAMPLES      ?= data/samples
+# Builds of this machine wait for each other (flock, where util-linux has it): a second `make
+# docker-build` of the same tag finds the image the first one made instead of building it again.
+DOCKER_BUILD_LOCK   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/fkp-grader/docker-build.lock
+docker_lock = if command -v flock >/dev/null 2>&1; then mkdir -p "$(dir $(DOCKER_BUILD_LOCK))"; exec 9>"$(DOCKER_BUILD_LOCK)"; flock 9; fi
 
 docker_torch_source = $(if $(DOCKER_WHEELHOUSE),wheelhouse,$(DOCKER_TORCH_INDEX))
 # Recursively expanded: the hash is only computed by the targets that use it.
@@ -19,7 +23,8 @@ docker-available:  ## check that a Docker engine answers (docker/dockerd-start.s
 	@docker info >/dev/null 2>&1 || { echo "No Docker engine answers 'docker info'. Start one as root with docker/dockerd-start.sh (stop it with docker/dockerd-stop.sh)." >&2; exit 1; }
 
 docker-base-offline: docker-available  ## build the offline Debian base image once (debootstrap; no image registry needed)
-	@if docker image inspect $(DOCKER_OFFLINE_BASE) >/dev/null 2>&1; then \
+	@$(docker_lock); \
+	if docker image inspect $(DOCKER_OFFLINE_BASE) >/dev/null 2>&1; then \
 	  echo "docker-base-offline: $(DOCKER_OFFLINE_BASE) exists (docker image rm it to rebuild)"; \
 	else docker/base-offline.sh $(DOCKER_OFFLINE_BASE); fi
 
@@ -30,7 +35,7 @@ docker-wheelhouse: setup  ## fill DOCKER_WHEELHOUSE with every wheel the image n
 # The wheelhouse is filled here, not by a sub-make: a sub-make would not inherit `--assume-old`
 # for the venv a caller passes (the tests do), and would reinstall this checkout into it.
 docker-build: docker-available $(if $(docker_needs_offline_base),docker-base-offline) $(if $(DOCKER_WHEELHOUSE),setup)  ## build the grading image once per content hash
-	@image="$(DOCKER_IMAGE)"; \
+	@image="$(DOCKER_IMAGE)"; $(docker_lock); \
 	if docker image inspect "$$image" >/dev/null 2>&1; then echo "docker-build: $$image exists"; exit 0; fi; \
 	$(if $(DOCKER_WHEELHOUSE),docker/wheelhouse.sh "$(DOCKER_WHEELHOUSE)" $(PY) &&) \
 	BASE_IMAGE="$(DOCKER_BASE_IMAGE)" TORCH_INDEX="$(DOCKER_TORCH_INDEX)" WHEELHOUSE="$(DOCKER_WHEELHOUSE)" \

@@ -6,10 +6,12 @@ Real daemon, real containers, real sockets. Skipped when no Docker engine answer
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import socket
+import subprocess
 import textwrap
 import threading
 import time
@@ -17,7 +19,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from docker_support import ROOT, STUDENT_UID, docker_engine, image, offline_base, run  # noqa: F401 (fixtures)
+from docker_support import (ROOT, STUDENT_UID, docker_engine, image, make_command, offline_base,  # noqa: F401
+                            run)
 
 pytestmark = pytest.mark.docker
 
@@ -201,3 +204,17 @@ def test_student_can_run_torch_under_these_limits(container):
     result = run(["docker", "exec", "--user", "student", container["name"], "python", "-c", code])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(2, 4, 220, 220)"
+
+
+def test_a_second_build_waits_for_the_first_and_finds_its_image(image, tmp_path):
+    """Two builds at once (two test workers, two `make grade`s) would each build the same 6 GB image:
+    `make docker-build` waits for the build lock, then finds the image the holder made."""
+    lock = tmp_path / "docker-build.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as a build in progress holds it
+        waiting = subprocess.Popen(make_command("docker-build", f"DOCKER_BUILD_LOCK={lock}"), text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(3)
+        assert waiting.poll() is None, waiting.communicate()[0]  # still waiting for the lock
+    output, _ = waiting.communicate(timeout=300)
+    assert waiting.returncode == 0 and f"docker-build: {image} exists" in output, output
