@@ -9,9 +9,12 @@ DOCKER_DATA         ?= data/facial-keypoints
 DOCKER_SAMPLES      ?= data/samples
 # Builds of this machine wait for each other (flock, where util-linux has it): a second `make
 # docker-build` of the same tag finds the image the first one made instead of building it again.
+# Where the lock file cannot be made, or after an hour's wait, the build goes on without it.
 DOCKER_BUILD_LOCK   ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/fkp-grader/docker-build.lock
-docker_lock = if command -v flock >/dev/null 2>&1; then mkdir -p "$(dir $(DOCKER_BUILD_LOCK))"; exec 9>"$(DOCKER_BUILD_LOCK)"; flock 9; fi
-
+docker_lock = lock="$(DOCKER_BUILD_LOCK)"; \
+	if command -v flock >/dev/null 2>&1 && mkdir -p "$$(dirname "$$lock")" 2>/dev/null && (: >>"$$lock") 2>/dev/null; then \
+	  exec 9>>"$$lock"; flock -n 9 || { echo "$@: waiting for another build (lock $$lock)"; flock -w 3600 9 || true; }; \
+	fi
 docker_torch_source = $(if $(DOCKER_WHEELHOUSE),wheelhouse,$(DOCKER_TORCH_INDEX))
 # Recursively expanded: the hash is only computed by the targets that use it.
 DOCKER_IMAGE = $(DOCKER_IMAGE_NAME):$(shell docker/image-tag.sh "$(DOCKER_BASE_IMAGE)" "$(docker_torch_source)")

@@ -44,7 +44,10 @@ def torch_version() -> str:
             continue
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__version__" for t in node.targets):
-                return str(ast.literal_eval(node.value))
+                try:
+                    return str(ast.literal_eval(node.value))
+                except ValueError:  # not a plain literal: ask torch itself
+                    break
     import torch  # installed elsewhere on the path
 
     return torch.__version__

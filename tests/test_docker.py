@@ -218,3 +218,11 @@ def test_a_second_build_waits_for_the_first_and_finds_its_image(image, tmp_path)
         assert waiting.poll() is None, waiting.communicate()[0]  # still waiting for the lock
     output, _ = waiting.communicate(timeout=300)
     assert waiting.returncode == 0 and f"docker-build: {image} exists" in output, output
+    assert output.index(": waiting for another build") < output.index(f"docker-build: {image} exists"), output
+
+
+def test_a_build_goes_on_where_its_lock_cannot_be_made(image, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    result = run(make_command("docker-build", f"DOCKER_BUILD_LOCK={blocked}/below/docker-build.lock"), timeout=300)
+    assert result.returncode == 0 and f"docker-build: {image} exists" in result.stdout, result.stdout + result.stderr

@@ -93,3 +93,46 @@ def test_predict_answers_as_the_plain_net_does(tmp_path, kind):
         outputs = sandbox.get_array(result.value["outputs"])
     assert outputs.shape == (40, 136)
     np.testing.assert_allclose(outputs, expected, rtol=1e-4, atol=1e-5)
+
+
+LAZY = """
+import torch
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.LazyConv2d(4, 5, stride=4, padding=2)  # shapes known only after a first forward
+        self.pool = nn.MaxPool2d(8)
+        self.fc = nn.LazyLinear(136)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(torch.relu(self.conv(x))), 1))
+"""
+
+
+def test_a_net_of_lazy_layers_trains_in_the_plain_layout(tmp_path):
+    folder = tmp_path / "lazy" / "student"
+    folder.mkdir(parents=True)
+    (folder / "models.py").write_text(LAZY)
+    result = brief_training(folder)
+    assert result["channels_last"] is False and np.isfinite(result["losses"]).all()
+
+
+def test_loading_the_weights_never_runs_the_students_forward(tmp_path):
+    """A forward that ends its process fails the checks that run the net, never weights.load."""
+    folder = submission(tmp_path, "flatten")
+    namespace: dict = {}
+    exec(textwrap.dedent(NETS["flatten"]), namespace)
+    torch.save(namespace["Net"]().state_dict(), folder / "saved_models" / "keypoints_model.pt")
+    (folder / "models.py").write_text(textwrap.dedent(NETS["flatten"]) + """
+    def forward(self, x):
+        import os
+        os._exit(3)
+""")
+    with Sandbox(folder) as sandbox:
+        loaded = sandbox.call("load_weights", {"path": "student/saved_models/keypoints_model.pt"}, timeout=120)
+        assert loaded.ok, loaded
+        images, _ = arrays(2, 5)
+        ran = sandbox.call("predict", {"images": sandbox.put_array("images", images), "output": "out"}, timeout=120)
+    assert not ran.ok

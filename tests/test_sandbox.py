@@ -93,7 +93,6 @@ def test_student_code_cannot_reach_a_server_on_loopback(tmp_path):
         pass  # reachable from outside the sandbox, so a "blocked" below means the sandbox blocked it
     folder = student(tmp_path, NET + f"""
 import socket
-import subprocess
 import sys
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=3)
@@ -182,7 +181,9 @@ def test_student_processes_keep_freed_tensor_memory_instead_of_faulting_it_in_ag
             del a, b
         print("faults", resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     """)
-    plain_env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    # glibc's documented defaults, pinned: left alone it raises its thresholds after the first large free
+    plain_env = {**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+                 "MALLOC_MMAP_THRESHOLD_": str(128 * 1024), "MALLOC_TRIM_THRESHOLD_": str(128 * 1024)}
     plain = subprocess.run([sys.executable, "-c", code], env=plain_env, capture_output=True, text=True, check=True)
     work = tmp_path / "work"
     work.mkdir()

@@ -14,10 +14,11 @@ from grader.sandbox.processes import UID_VARIABLE, ProcessGroup, enclosing_pids_
 
 CLONE_NEWNET = 0x40000000
 
-# glibc hands a freed block of 128 kB or more straight back to the kernel, so every training step and
-# every batch of forward passes faults its tensors' pages in anew: a million page faults, 3 s of system
-# time, in one grade of a small net. Kept in the heap (blocks up to glibc's 32 MB cap), they are reused.
-ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+# glibc hands freed blocks back to the kernel (its thresholds start at 128 kB and adjust only to some
+# patterns), so training steps and batches of forward passes fault their tensors' pages in anew: a
+# million page faults, 3 s of system time, in one grade of a small net. Kept in the heap (blocks up to
+# glibc's 32 MB cap, up to 512 MB of free heap kept), they are reused; beyond that, memory goes back.
+ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20)}
 
 
 @dataclass(frozen=True)

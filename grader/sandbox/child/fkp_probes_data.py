@@ -62,7 +62,8 @@ def probe_train_brief(args: dict) -> dict:
 
     def heldout_loss() -> float:
         net.eval()
-        with torch.inference_mode():
+        # no_grad, not inference_mode: lazy layers (nn.LazyLinear) made here must stay trainable
+        with torch.no_grad():
             loss = float(criterion(as_output(net(held_x), len(held_x)).float(), held_y))
         net.train()
         return loss

@@ -112,7 +112,10 @@ def channels_last(net) -> bool:
     import numpy as np
     import torch
 
-    if not any(p.dim() == 4 for p in net.parameters()):
+    parameters = list(net.parameters())
+    if any(isinstance(p, torch.nn.parameter.UninitializedParameter) for p in parameters):
+        return False  # lazy layers (nn.LazyConv2d): their shapes exist only after a first forward
+    if not any(p.dim() == 4 for p in parameters):
         return False  # no convolution: nothing to gain
     sample, was_training = random_faces(2, seed=0), net.training
     numpy_state, python_state = np.random.get_state(), random.getstate()
