@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fkp_runtime import (as_output, channels_last, device, memory_format, new_net, progress, seed_everything, student_error,
-                         student_module)
+from fkp_runtime import (as_output, channels_last, device, memory_format, new_net, progress, seed_everything,
+                         student_error, student_module)
 
 
 def describe_sample(sample) -> dict:
