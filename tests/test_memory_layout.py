@@ -42,11 +42,21 @@ NETS = {
 KEPT = {"flatten": True, "view": False, "looks_at_memory": False}
 
 
-def submission(tmp_path, kind: str):
+def submission(tmp_path, kind: str, source: str | None = None):
     folder = tmp_path / kind / "student"
     (folder / "saved_models").mkdir(parents=True)
-    (folder / "models.py").write_text(textwrap.dedent(NETS[kind]))
+    (folder / "models.py").write_text(textwrap.dedent(source or NETS[kind]))
     return folder
+
+
+def saved_net(folder, kind: str):
+    """The student's class, built here in plain memory, its state_dict saved where the grader looks."""
+    namespace: dict = {}
+    exec(textwrap.dedent(NETS[kind]), namespace)
+    torch.manual_seed(3)
+    net = namespace["Net"]().eval()
+    torch.save(net.state_dict(), folder / "saved_models" / "keypoints_model.pt")
+    return net
 
 
 def arrays(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -76,11 +86,7 @@ def test_brief_training_takes_channels_last_only_where_the_net_answers_the_same(
 @pytest.mark.parametrize("kind", sorted(NETS))
 def test_predict_answers_as_the_plain_net_does(tmp_path, kind):
     folder = submission(tmp_path, kind)
-    namespace: dict = {}
-    exec(textwrap.dedent(NETS[kind]), namespace)  # the student's class, run here in plain memory
-    torch.manual_seed(3)
-    net = namespace["Net"]().eval()
-    torch.save(net.state_dict(), folder / "saved_models" / "keypoints_model.pt")
+    net = saved_net(folder, kind)
     images, _ = arrays(40, 4)
     with torch.inference_mode():
         expected = net(torch.from_numpy(images)).numpy()
@@ -112,19 +118,14 @@ class Net(nn.Module):
 
 
 def test_a_net_of_lazy_layers_trains_in_the_plain_layout(tmp_path):
-    folder = tmp_path / "lazy" / "student"
-    folder.mkdir(parents=True)
-    (folder / "models.py").write_text(LAZY)
-    result = brief_training(folder)
+    result = brief_training(submission(tmp_path, "lazy", LAZY))
     assert result["channels_last"] is False and np.isfinite(result["losses"]).all()
 
 
 def test_loading_the_weights_never_runs_the_students_forward(tmp_path):
     """A forward that ends its process fails the checks that run the net, never weights.load."""
     folder = submission(tmp_path, "flatten")
-    namespace: dict = {}
-    exec(textwrap.dedent(NETS["flatten"]), namespace)
-    torch.save(namespace["Net"]().state_dict(), folder / "saved_models" / "keypoints_model.pt")
+    saved_net(folder, "flatten")
     (folder / "models.py").write_text(textwrap.dedent(NETS["flatten"]) + """
     def forward(self, x):
         import os

@@ -4,14 +4,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox.files import DiskWatch, hand_to, read_tail
-from grader.sandbox.limits import ALLOCATOR_ENV, Limits, child_setup, process_limit, sandbox_user
+from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user, student_environment
 from grader.sandbox.processes import ProcessGroup
 
 
@@ -35,9 +34,7 @@ def run_command(argv: list[str], *, cwd: Path, timeout: float, limits: Limits = 
     """
     user = sandbox_user()
     hand_to(user, Path(cwd))
-    base = {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin", "HOME": str(cwd),
-            "TMPDIR": str(cwd), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OMP_NUM_THREADS": str(limits.threads), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(cwd), **ALLOCATOR_ENV,
+    base = {**student_environment(limits, home=Path(cwd), tmp=Path(cwd)),
             # pip in a notebook must not install into the grader's environment (from a local wheel folder)
             "PIP_NO_INDEX": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
     group = ProcessGroup(processes=limits.processes, memory_mb=limits.memory_mb)

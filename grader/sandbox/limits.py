@@ -8,7 +8,9 @@ import ctypes
 import os
 import pwd
 import resource
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from grader.sandbox.processes import UID_VARIABLE, ProcessGroup, enclosing_pids_limit, tasks_of_user
 
@@ -19,6 +21,16 @@ CLONE_NEWNET = 0x40000000
 # million page faults, 3 s of system time, in one grade of a small net. Kept in the heap (blocks up to
 # glibc's 32 MB cap, up to 512 MB of free heap kept), they are reused; beyond that, memory goes back.
 ALLOCATOR_ENV = {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(512 * 2**20)}
+
+
+def student_environment(limits: Limits, home: Path, tmp: Path) -> dict[str, str]:
+    """What every student process starts with (the probe worker and whole commands alike): this Python's
+    tools on PATH, its own HOME and TMPDIR, no user site, the thread count and the allocator above."""
+    threads = str(limits.threads)
+    return {"PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(home), "TMPDIR": str(tmp), "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(tmp), **ALLOCATOR_ENV}
 
 
 @dataclass(frozen=True)

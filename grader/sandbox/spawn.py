@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.sandbox.files import DiskWatch, copy_student_folder, hand_to, read_tail
-from grader.sandbox.limits import ALLOCATOR_ENV, Limits, child_setup, process_limit, sandbox_user
+from grader.sandbox.limits import Limits, child_setup, process_limit, sandbox_user, student_environment
 from grader.sandbox.processes import ProcessGroup, tasks_of_user
 
 CHILD_SOURCES = Path(__file__).with_name("child")  # worker.py and its fkp_* modules, copied side by side
@@ -125,13 +125,9 @@ class Sandbox:
         return self.root / "io"
 
     def environment(self) -> dict[str, str]:
-        threads = str(self.limits.threads)
         return {
-            "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.root), "TMPDIR": str(self.root / "tmp"), "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": str(self.seed), "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1",
-            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "MPLBACKEND": "Agg", **ALLOCATOR_ENV,
-            "MPLCONFIGDIR": str(self.root / "tmp"), "FKP_SEED": str(self.seed), "FKP_DEVICE": self.device,
+            **student_environment(self.limits, home=self.root, tmp=self.root / "tmp"),
+            "PYTHONHASHSEED": str(self.seed), "FKP_SEED": str(self.seed), "FKP_DEVICE": self.device,
             "FKP_MODEL": json.dumps(self.model), "FKP_INPUT_SIZE": str(self.input_size),
             **(self.group.environment() if self.group else {}),
         }
