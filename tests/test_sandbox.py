@@ -192,3 +192,15 @@ def test_student_processes_keep_freed_tensor_memory_instead_of_faulting_it_in_ag
     faults = {name: int(text.split("faults")[-1].split()[0]) for name, text in
               (("plain", plain.stdout), ("sandboxed", sandboxed.output_tail))}
     assert faults["sandboxed"] * 5 < faults["plain"], faults
+
+
+def test_links_of_a_python_environment_or_git_are_not_listed_as_the_students(tmp_path):
+    from grader.submission.mapping import symlinks
+
+    for folder in ("env-any-name/bin", ".git/objects", "student"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "env-any-name" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (tmp_path / "env-any-name" / "bin" / "python").symlink_to("/usr/bin/python3")
+    (tmp_path / ".git" / "objects" / "link").symlink_to("/etc")
+    (tmp_path / "student" / "notes.csv").symlink_to("/etc/hostname")
+    assert symlinks(tmp_path) == ("student/notes.csv",)

@@ -113,9 +113,12 @@ def map_submission(root: Path, student_dir: Path, notebooks_dir: Path, layout: s
 
 
 def symlinks(root: Path, limit: int = 50) -> tuple[str, ...]:
-    """Links anywhere in the submission (os.walk never follows them), relative to its root."""
+    """Links anywhere in the submission (os.walk never follows them), relative to its root. Git's folder
+    and Python environments (a folder with pyvenv.cfg, such as the workspace's .venv) are not the
+    student's work: their links are not listed, and walking a torch environment took 0.9 s."""
     found = []
     for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".git" and not os.path.isfile(os.path.join(folder, d, "pyvenv.cfg"))]
         for name in dirs + files:
             if os.path.islink(os.path.join(folder, name)):
                 found.append(os.path.relpath(os.path.join(folder, name), root))
